@@ -1,0 +1,29 @@
+/**
+ * MessageBus: moves already-stored events (and the unlogged typing and direct frames) between
+ * instances. The publishing instance delivers to its own sockets itself; a bus never hands an
+ * instance its own messages back. Every implementation passes test/message-bus.contract.ts.
+ */
+import type { StoredEvent } from '../store/history-store.js';
+
+export type BusMessage =
+  /** A logged event, already stored. */
+  | { kind: 'event'; room: string; event: StoredEvent }
+  /**
+   * An unlogged frame (typing, direct): `json` goes to the connections of the members in `to`,
+   * or, without `to`, to every connection of the room except those of member `except`.
+   */
+  | { kind: 'ephemeral'; room: string; json: string; to?: string[]; except?: string };
+
+export type BusHandler = (message: BusMessage) => void;
+
+export interface MessageBus {
+  /** The id this instance tags its messages with. */
+  readonly instanceId: string;
+  /** Send to every other instance. Resolves once the bus took it. */
+  publish(message: BusMessage): Promise<void>;
+  /** Receive what other instances publish. One handler per bus. */
+  subscribe(handler: BusHandler): void;
+  /** Resolves when the bus answers; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

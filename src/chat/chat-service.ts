@@ -1,0 +1,417 @@
+/**
+ * The event path: a connection's frames are validated, limited, stored, then published to the
+ * room on this instance (registry) and on every other (bus). Also the welcome of a new connection,
+ * presence (join / leave) and the heartbeat.
+ */
+import { randomUUID } from 'node:crypto';
+import type { RawData, WebSocket } from 'ws';
+import type { MessageBus } from './bus/message-bus.js';
+import { Connection } from './connection.js';
+import { canonicalDisplayName, ephemeralUid, guestName, memberId } from './names.js';
+import { Presence } from './presence.js';
+import {
+  type ClientFrame,
+  checkText,
+  type DirectFrame,
+  type DirectFrameOut,
+  type EventDraft,
+  errorFrame,
+  type Member,
+  type MessageFrame,
+  parseClientFrame,
+  type Refusal,
+  type RenameFrame,
+  type TypingFrameOut,
+} from './protocol.js';
+import { RateLimiter } from './rate-limit.js';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY, RoomRegistry } from './room-registry.js';
+import type { AppendInput, AppendResult, HistoryStore, StoredEvent } from './store/history-store.js';
+
+/** Bad frames a connection may send; the next one closes it with 1008. */
+export const MAX_BAD_FRAMES = 50;
+/** Events in a welcome without `since`. */
+export const WELCOME_HISTORY = 50;
+/** Most events a welcome with `since` carries; older ones are paged over HTTP. */
+export const RESUME_MAX = 1000;
+const CLOSE_INTERNAL_ERROR = 1011;
+
+export interface ChatLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Hooks for metrics; every one optional. */
+export interface ChatObserver {
+  eventStored?(): void;
+  delivery?(outcome: 'sent' | 'dropped' | 'slow'): void;
+  /** Seconds from a message frame's arrival to the end of its fan-out on this instance. */
+  messageLatency?(seconds: number): void;
+}
+
+export interface ChatServiceOptions {
+  store: HistoryStore;
+  bus: MessageBus;
+  /** Key of the member-id hash. */
+  secret: string;
+  leaveGraceMs: number;
+  pingIntervalMs: number;
+  maxBufferedBytes: number;
+  rateLimitPerSec: number;
+  rateLimitBurst: number;
+  log: ChatLogger;
+  observer?: ChatObserver;
+}
+
+/** What a client asked for in the handshake, already validated. */
+export interface JoinRequest {
+  room: string;
+  uid?: string;
+  name?: string;
+  since?: number;
+}
+
+export class ChatService {
+  readonly registry: RoomRegistry;
+  readonly presence: Presence;
+  readonly #limiter: RateLimiter;
+  readonly #opts: ChatServiceOptions;
+  readonly #observer: ChatObserver;
+  /** Appends not yet settled: shutdown waits for them. */
+  readonly #inflight = new Set<Promise<AppendResult>>();
+  /** Connections whose member is counted in presence. */
+  readonly #counted = new WeakSet<Connection>();
+  readonly #heartbeat: NodeJS.Timeout;
+  #closing = false;
+
+  constructor(options: ChatServiceOptions) {
+    this.#opts = options;
+    this.#observer = options.observer ?? {};
+    this.registry = new RoomRegistry({
+      maxBufferedBytes: options.maxBufferedBytes,
+      fillGap: (room, afterSeq, beforeSeq) =>
+        options.store.read(room, { afterSeq, beforeSeq, limit: beforeSeq - afterSeq, keep: 'oldest' }),
+      onDelivery: this.#observer.delivery,
+      onDrop: (conn) => this.#release(conn),
+    });
+    this.presence = new Presence({
+      leaveGraceMs: options.leaveGraceMs,
+      onLeave: (room, member) => void this.#logLeave(room, member),
+    });
+    this.#limiter = new RateLimiter({ perSec: options.rateLimitPerSec, burst: options.rateLimitBurst });
+    options.bus.subscribe((message) => {
+      if (message.kind === 'event') this.registry.deliver(message.room, message.event);
+      else this.registry.deliverEphemeral(message.room, message.json, message.to, message.except);
+    });
+    this.#heartbeat = setInterval(() => this.registry.sweep(), options.pingIntervalMs);
+    this.#heartbeat.unref();
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /**
+   * Take over an upgraded socket. Listeners are attached before anything is awaited, so no frame
+   * is lost; frames that arrive before the welcome is sent are handled right after it.
+   */
+  open(socket: WebSocket, request: JoinRequest): Connection {
+    const uid = request.uid ?? ephemeralUid();
+    const member = { id: memberId(this.#opts.secret, request.room, uid), name: request.name ?? guestName() };
+    const conn = new Connection(socket, request.room, uid, member);
+    let early: Array<[RawData, boolean]> | null = [];
+    let work: Promise<void> = Promise.resolve();
+    // frames of one connection are handled one after the other: its messages are logged in order
+    const handle = (data: RawData, isBinary: boolean) => {
+      work = work.then(() => this.#receive(conn, data, isBinary)).catch((err) => this.#failed(conn, err));
+    };
+    socket.on('message', (data, isBinary) => {
+      if (early) early.push([data, isBinary]);
+      else handle(data, isBinary);
+    });
+    socket.on('pong', () => {
+      conn.alive = true;
+    });
+    socket.on('close', () => this.#release(conn));
+    this.#welcome(conn, request.since).then(
+      () => {
+        const frames = early ?? [];
+        early = null;
+        for (const [data, isBinary] of frames) handle(data, isBinary);
+      },
+      (err) => {
+        this.#opts.log.error({ err, room: conn.room }, 'welcome failed');
+        conn.close(CLOSE_INTERNAL_ERROR, 'unavailable: try again');
+      },
+    );
+    return conn;
+  }
+
+  async #welcome(conn: Connection, since: number | undefined): Promise<void> {
+    const { store } = this.#opts;
+    const room = conn.room;
+    this.registry.add(conn);
+    if (!this.registry.isStarted(room)) {
+      const [latest, logged] = await Promise.all([store.latestSeq(room), store.loggedMembers(room)]);
+      this.registry.start(room, latest);
+      this.presence.restore(room, logged);
+    }
+    if (conn.socket.readyState > 1) return this.#release(conn);
+    const { member, entered } = this.presence.connect(room, conn.member);
+    conn.member = member;
+    this.#counted.add(conn);
+    let upTo: number;
+    if (entered) {
+      const joined = await this.#append({
+        draft: { type: 'join', room, member: { ...member }, ts: now() },
+        memberId: member.id,
+      });
+      this.#publish(room, joined.event);
+      upTo = joined.event.seq;
+    } else {
+      upTo = await store.latestSeq(room);
+    }
+    let history: StoredEvent[];
+    let truncated = false;
+    if (since !== undefined) {
+      history =
+        since >= upTo ? [] : await store.read(room, { afterSeq: since, beforeSeq: upTo + 1, limit: RESUME_MAX });
+      truncated = history.length > 0 && (history[0] as StoredEvent).seq > since + 1;
+    } else {
+      history = await store.read(room, { beforeSeq: upTo + 1, limit: WELCOME_HISTORY });
+    }
+    // assembled from the stored JSON texts: history is never parsed and re-serialized
+    const welcome =
+      `{"type":"welcome","room":${JSON.stringify(room)},"you":${JSON.stringify(member)},` +
+      `"members":${JSON.stringify(this.presence.members(room))},` +
+      `"history":[${history.map((e) => e.json).join(',')}],"seq":${upTo},"truncated":${truncated}}`;
+    conn.sendFrame(welcome);
+    this.registry.welcomed(conn, upTo);
+  }
+
+  /** The connection is gone (closed, or found dead at delivery). Idempotent. */
+  #release(conn: Connection): void {
+    this.registry.remove(conn);
+    if (this.#counted.delete(conn)) this.presence.disconnect(conn.room, conn.memberId);
+  }
+
+  async #receive(conn: Connection, data: RawData, isBinary: boolean): Promise<void> {
+    if (conn.closing || conn.socket.readyState !== 1) return;
+    if (isBinary) return this.#refuse(conn, { code: 'bad_request', message: 'frames are JSON text, not binary' });
+    const parsed = parseClientFrame(data.toString());
+    if (!parsed.ok) return this.#refuse(conn, parsed);
+    const frame: ClientFrame = parsed.frame;
+    switch (frame.type) {
+      case 'message':
+        return this.#message(conn, frame);
+      case 'typing':
+        return this.#typing(conn);
+      case 'rename':
+        return this.#rename(conn, frame);
+      case 'direct':
+        return this.#direct(conn, frame);
+    }
+  }
+
+  async #message(conn: Connection, frame: MessageFrame): Promise<void> {
+    const startedAt = performance.now();
+    const { clientMsgId } = frame;
+    const text = checkText(frame.text);
+    if (!text.ok) return this.#refuse(conn, { code: 'invalid_text', message: text.message, clientMsgId });
+    if (!this.#admit(conn, clientMsgId)) return;
+    const draft: EventDraft = {
+      type: 'message',
+      room: conn.room,
+      id: randomUUID(),
+      from: { ...conn.member },
+      text: text.text,
+      ts: now(),
+      ...(clientMsgId === undefined ? {} : { clientMsgId }),
+    };
+    const stored = await this.#appendOrRefuse(conn, { draft, memberId: conn.memberId, clientMsgId });
+    if (!stored) return;
+    if (stored.duplicate) {
+      conn.sendFrame(stored.event.json); // a retry: the original event, to the retrying connection only
+      return;
+    }
+    this.#publish(conn.room, stored.event);
+    this.#observer.messageLatency?.((performance.now() - startedAt) / 1000);
+  }
+
+  async #rename(conn: Connection, frame: RenameFrame): Promise<void> {
+    const name = canonicalDisplayName(frame.name);
+    if (!name.ok) return this.#refuse(conn, { code: 'invalid_name', message: name.reason });
+    const member = conn.member;
+    if (name.value === member.name) return; // nothing changes, nothing to log
+    if (!this.#admit(conn)) return;
+    const previous = member.name;
+    const draft: EventDraft = {
+      type: 'rename',
+      room: conn.room,
+      member: { id: member.id, name: name.value },
+      previous,
+      ts: now(),
+    };
+    const stored = await this.#appendOrRefuse(conn, { draft, memberId: member.id });
+    if (!stored) return;
+    member.name = name.value; // the presence entry: every tab of the member sees the new name
+    this.#publish(conn.room, stored.event);
+  }
+
+  #typing(conn: Connection): void {
+    const frame: TypingFrameOut = { type: 'typing', room: conn.room, member: { ...conn.member } };
+    this.#ephemeral(conn.room, JSON.stringify(frame), undefined, conn.memberId);
+  }
+
+  async #direct(conn: Connection, frame: DirectFrame): Promise<void> {
+    const { clientMsgId } = frame;
+    const text = checkText(frame.text);
+    if (!text.ok) return this.#refuse(conn, { code: 'invalid_text', message: text.message, clientMsgId });
+    const to = this.presence.get(conn.room, frame.to);
+    if (!to || !this.presence.isOnline(conn.room, frame.to)) {
+      return this.#refuse(conn, {
+        code: 'recipient_offline',
+        message: 'that member is not in this room right now',
+        clientMsgId,
+      });
+    }
+    if (!this.#admit(conn, clientMsgId)) return;
+    const out: DirectFrameOut = {
+      type: 'direct',
+      id: randomUUID(),
+      from: { ...conn.member },
+      to: { ...to },
+      text: text.text,
+      ts: now(),
+      ...(clientMsgId === undefined ? {} : { clientMsgId }),
+    };
+    const recipients = to.id === conn.memberId ? [to.id] : [to.id, conn.memberId];
+    this.#ephemeral(conn.room, JSON.stringify(out), recipients);
+  }
+
+  /** Take a rate-limit token for the connection's member; refuse the frame when there is none. */
+  #admit(conn: Connection, clientMsgId?: string): boolean {
+    if (this.#limiter.take(`${conn.room}\0${conn.memberId}`)) return true;
+    this.#refuse(conn, {
+      code: 'rate_limited',
+      message: `slow down: at most ${this.#opts.rateLimitPerSec} messages a second`,
+      clientMsgId,
+    });
+    return false;
+  }
+
+  #refuse(conn: Connection, refusal: Refusal): void {
+    if (refusal.code === 'bad_request' || refusal.code === 'invalid_text' || refusal.code === 'invalid_name') {
+      conn.badFrames++;
+      if (conn.badFrames > MAX_BAD_FRAMES) {
+        conn.close(CLOSE_POLICY, 'too many bad frames');
+        return;
+      }
+    }
+    const frame: Refusal = { code: refusal.code, message: refusal.message };
+    if (refusal.clientMsgId !== undefined) frame.clientMsgId = refusal.clientMsgId;
+    conn.sendFrame(errorFrame(frame));
+  }
+
+  /** Store an event for a connection's frame; on failure the client is told to retry. */
+  async #appendOrRefuse(conn: Connection, input: AppendInput): Promise<AppendResult | null> {
+    if (this.#closing) {
+      this.#refuse(conn, {
+        code: 'unavailable',
+        message: 'the server is restarting: retry',
+        clientMsgId: input.clientMsgId,
+      });
+      return null;
+    }
+    try {
+      return await this.#append(input);
+    } catch (err) {
+      this.#opts.log.error({ err, room: conn.room }, 'append failed');
+      this.#refuse(conn, {
+        code: 'unavailable',
+        message: 'could not store the message: retry',
+        clientMsgId: input.clientMsgId,
+      });
+      return null;
+    }
+  }
+
+  #append(input: AppendInput): Promise<AppendResult> {
+    const pending = this.#opts.store.append(input);
+    this.#inflight.add(pending);
+    const settle = () => this.#inflight.delete(pending);
+    pending.then(settle, settle);
+    return pending;
+  }
+
+  #publish(room: string, event: StoredEvent): void {
+    this.#observer.eventStored?.();
+    this.registry.deliver(room, event);
+    this.#opts.bus.publish({ kind: 'event', room, event }).catch((err) => {
+      this.#opts.log.warn({ err, room }, 'bus publish failed; other instances fill the gap from the store');
+    });
+  }
+
+  #ephemeral(room: string, json: string, to?: string[], except?: string): void {
+    this.registry.deliverEphemeral(room, json, to, except);
+    const message = { kind: 'ephemeral' as const, room, json, ...(to ? { to } : {}), ...(except ? { except } : {}) };
+    this.#opts.bus.publish(message).catch((err) => this.#opts.log.warn({ err, room }, 'bus publish failed'));
+  }
+
+  async #logLeave(room: string, member: Member): Promise<void> {
+    this.#limiter.forget(`${room}\0${member.id}`);
+    if (this.#closing) return;
+    try {
+      const left = await this.#append({
+        draft: { type: 'leave', room, member: { ...member }, ts: now() },
+        memberId: member.id,
+      });
+      this.#publish(room, left.event);
+    } catch (err) {
+      this.#opts.log.error({ err, room }, 'could not log a leave');
+    }
+  }
+
+  #failed(conn: Connection, err: unknown): void {
+    // a bug of ours must not take the process (or another socket) down: tell this client only
+    this.#opts.log.error({ err, room: conn.room }, 'frame handling failed');
+    conn.sendFrame(errorFrame({ code: 'unavailable', message: 'internal error: retry' }));
+  }
+
+  /**
+   * Shutdown: refuse new writes, wait for accepted ones to be stored, then close every socket with
+   * 1001 so clients reconnect (with `since`) elsewhere or after the restart.
+   */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    clearInterval(this.#heartbeat);
+    await Promise.allSettled([...this.#inflight]);
+    const sockets = [...this.registry.connections()].map((conn) => conn.socket);
+    for (const conn of this.registry.connections()) conn.close(CLOSE_GOING_AWAY, 'server shutting down');
+    await waitClosed(sockets, 2000);
+    this.presence.close();
+  }
+}
+
+const now = () => new Date().toISOString();
+
+/** Resolve once every socket closed, or after `ms` (terminating the rest). */
+function waitClosed(sockets: WebSocket[], ms: number): Promise<void> {
+  const open = sockets.filter((s) => s.readyState !== 3);
+  if (open.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    let left = open.length;
+    const timer = setTimeout(() => {
+      for (const s of open) s.terminate();
+      resolve();
+    }, ms);
+    for (const s of open) {
+      s.once('close', () => {
+        if (--left === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+  });
+}

@@ -1,0 +1,181 @@
+/**
+ * The wire contract (shared PROTOCOL.md v1): client frame schemas, their parser, and the types of
+ * every frame the server sends.
+ */
+import { type Static, Type } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { codePoints } from './names.js';
+
+export const TEXT_MAX = 4000;
+export const CLIENT_MSG_ID_MAX = 128;
+
+const ClientMsgId = Type.Optional(Type.String({ minLength: 1, maxLength: CLIENT_MSG_ID_MAX }));
+
+export const MessageFrameSchema = Type.Object({
+  type: Type.Literal('message'),
+  text: Type.String(),
+  clientMsgId: ClientMsgId,
+});
+export const TypingFrameSchema = Type.Object({ type: Type.Literal('typing') });
+export const RenameFrameSchema = Type.Object({ type: Type.Literal('rename'), name: Type.String() });
+export const DirectFrameSchema = Type.Object({
+  type: Type.Literal('direct'),
+  to: Type.String(),
+  text: Type.String(),
+  clientMsgId: ClientMsgId,
+});
+
+export type MessageFrame = Static<typeof MessageFrameSchema>;
+export type TypingFrame = Static<typeof TypingFrameSchema>;
+export type RenameFrame = Static<typeof RenameFrameSchema>;
+export type DirectFrame = Static<typeof DirectFrameSchema>;
+export type ClientFrame = MessageFrame | TypingFrame | RenameFrame | DirectFrame;
+
+const validators = {
+  message: Compile(MessageFrameSchema),
+  typing: Compile(TypingFrameSchema),
+  rename: Compile(RenameFrameSchema),
+  direct: Compile(DirectFrameSchema),
+};
+type FrameType = keyof typeof validators;
+
+export type ErrorCode =
+  | 'bad_request'
+  | 'invalid_text'
+  | 'invalid_name'
+  | 'rate_limited'
+  | 'recipient_offline'
+  | 'unavailable';
+
+export interface Refusal {
+  code: ErrorCode;
+  message: string;
+  clientMsgId?: string;
+}
+
+export type Parsed = { ok: true; frame: ClientFrame } | ({ ok: false } & Refusal);
+
+const bad = (message: string, clientMsgId?: string): Parsed => ({
+  ok: false,
+  code: 'bad_request',
+  message,
+  ...(clientMsgId === undefined ? {} : { clientMsgId }),
+});
+
+/** Parse one text frame into a typed client frame, or the refusal to send back. */
+export function parseClientFrame(raw: string): Parsed {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return bad('a frame must be one JSON object');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return bad('a frame must be a JSON object');
+  }
+  const obj = value as Record<string, unknown>;
+  // an error answering a frame that carried a clientMsgId carries it too, even when the frame is bad
+  const cmid = typeof obj.clientMsgId === 'string' ? obj.clientMsgId : undefined;
+  if (typeof obj.type !== 'string') return bad('a frame needs a string "type"', cmid);
+  if (!Object.hasOwn(validators, obj.type)) return bad(`unknown frame type "${obj.type.slice(0, 32)}"`, cmid);
+  const validator = validators[obj.type as FrameType];
+  if (!validator.Check(value)) {
+    const first = validator.Errors(value)[0];
+    const where = first?.instancePath ? first.instancePath.slice(1) : 'frame';
+    return bad(`${obj.type}: ${where} ${first?.message ?? 'is invalid'}`, cmid);
+  }
+  return { ok: true, frame: value as ClientFrame };
+}
+
+/** Trim and check a message text: 1..4000 code points. */
+export function checkText(raw: string): { ok: true; text: string } | { ok: false; message: string } {
+  const text = raw.trim();
+  if (text.length === 0) return { ok: false, message: 'the text is empty' };
+  // a string of more than 2 × TEXT_MAX UTF-16 units holds more than TEXT_MAX code points
+  if (text.length > TEXT_MAX && (text.length > 2 * TEXT_MAX || codePoints(text) > TEXT_MAX)) {
+    return { ok: false, message: `a text has at most ${TEXT_MAX} characters` };
+  }
+  return { ok: true, text };
+}
+
+// ---------------------------------------------------------------- server to client
+
+export interface Member {
+  id: string;
+  name: string;
+}
+
+export interface MessageEvent {
+  type: 'message';
+  room: string;
+  seq: number;
+  id: string;
+  from: Member;
+  text: string;
+  ts: string;
+  clientMsgId?: string;
+}
+export interface JoinEvent {
+  type: 'join';
+  room: string;
+  seq: number;
+  member: Member;
+  ts: string;
+}
+export interface LeaveEvent {
+  type: 'leave';
+  room: string;
+  seq: number;
+  member: Member;
+  ts: string;
+}
+export interface RenameEvent {
+  type: 'rename';
+  room: string;
+  seq: number;
+  member: Member;
+  previous: string;
+  ts: string;
+}
+/** A logged event: every frame with a seq. */
+export type ChatEvent = MessageEvent | JoinEvent | LeaveEvent | RenameEvent;
+
+/** An event before the store gave it its seq. */
+export type EventDraft =
+  | Omit<MessageEvent, 'seq'>
+  | Omit<JoinEvent, 'seq'>
+  | Omit<LeaveEvent, 'seq'>
+  | Omit<RenameEvent, 'seq'>;
+
+export interface TypingFrameOut {
+  type: 'typing';
+  room: string;
+  member: Member;
+}
+export interface DirectFrameOut {
+  type: 'direct';
+  id: string;
+  from: Member;
+  to: Member;
+  text: string;
+  ts: string;
+  clientMsgId?: string;
+}
+export interface ErrorFrameOut {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  clientMsgId?: string;
+}
+
+/** The JSON text of an event with its seq, with keys in the documented order. */
+export function serializeEvent(draft: EventDraft, seq: number): string {
+  const { type, room, ...rest } = draft;
+  return JSON.stringify({ type, room, seq, ...rest });
+}
+
+export function errorFrame(refusal: Refusal): string {
+  const frame: ErrorFrameOut = { type: 'error', code: refusal.code, message: refusal.message };
+  if (refusal.clientMsgId !== undefined) frame.clientMsgId = refusal.clientMsgId;
+  return JSON.stringify(frame);
+}

@@ -1,0 +1,261 @@
+/**
+ * Room → live connections, and delivery of a room's events to them: in seq order with no gap, each
+ * event serialized once and the same bytes written to every socket. Dead sockets are skipped and
+ * dropped, slow ones closed with 1013. No I/O of its own: filling a gap is asked of `fillGap`.
+ */
+import type { Connection } from './connection.js';
+import type { StoredEvent } from './store/history-store.js';
+
+/** A Buffer is sent as is, as a text frame: no re-encoding per socket. */
+const TEXT_FRAME = { binary: false } as const;
+
+export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_POLICY = 1008;
+export const CLOSE_TOO_BIG = 1009;
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+
+export interface RegistryOptions {
+  /** Unsent bytes a socket may hold before it is closed with 1013. */
+  maxBufferedBytes: number;
+  /** Read the events of a room with afterSeq < seq < beforeSeq from the store. */
+  fillGap(room: string, afterSeq: number, beforeSeq: number): Promise<StoredEvent[]>;
+  /**
+   * How long an event that arrived ahead of its turn waits for the missing ones before they are
+   * read from the store. @default 150
+   */
+  gapWaitMs?: number;
+  /** Told of every delivery outcome, for metrics. */
+  onDelivery?(outcome: 'sent' | 'dropped' | 'slow'): void;
+  /** A connection found dead at delivery was dropped from its room. */
+  onDrop?(conn: Connection): void;
+}
+
+class RoomChannel {
+  readonly conns = new Set<Connection>();
+  readonly byMember = new Map<string, Set<Connection>>();
+  /** Latest seq delivered in order; null until the room's position in its log is known. */
+  lastSeq: number | null = null;
+  /** Events that arrived ahead of their turn (or before lastSeq was known), by seq. */
+  readonly ahead = new Map<number, StoredEvent>();
+  gapTimer: NodeJS.Timeout | null = null;
+  filling = false;
+}
+
+export class RoomRegistry {
+  readonly #rooms = new Map<string, RoomChannel>();
+  readonly #opts: Required<Pick<RegistryOptions, 'gapWaitMs'>> & RegistryOptions;
+  #connections = 0;
+
+  constructor(options: RegistryOptions) {
+    this.#opts = { gapWaitMs: 150, ...options };
+  }
+
+  get connectionCount(): number {
+    return this.#connections;
+  }
+
+  get roomCount(): number {
+    return this.#rooms.size;
+  }
+
+  /** Register a connection; it collects deliveries in its backlog until `welcomed`. */
+  add(conn: Connection): void {
+    let room = this.#rooms.get(conn.room);
+    if (!room) {
+      room = new RoomChannel();
+      this.#rooms.set(conn.room, room);
+    }
+    if (room.conns.has(conn)) return;
+    room.conns.add(conn);
+    let tabs = room.byMember.get(conn.memberId);
+    if (!tabs) {
+      tabs = new Set();
+      room.byMember.set(conn.memberId, tabs);
+    }
+    tabs.add(conn);
+    this.#connections++;
+  }
+
+  /** Whether the room's position in its log is known (`start` was called since it was created). */
+  isStarted(room: string): boolean {
+    return (this.#rooms.get(room)?.lastSeq ?? null) !== null;
+  }
+
+  /** Set where a new room stands in its log; what arrived meanwhile is delivered or dropped as old. */
+  start(roomName: string, latestSeq: number): void {
+    const room = this.#rooms.get(roomName);
+    if (!room || room.lastSeq !== null) return;
+    room.lastSeq = latestSeq;
+    for (const seq of room.ahead.keys()) if (seq <= latestSeq) room.ahead.delete(seq);
+    this.#drain(roomName, room);
+  }
+
+  /**
+   * The welcome of `conn` holds every event up to `seq`: send what it collected after that and
+   * deliver to it live from now on.
+   */
+  welcomed(conn: Connection, seq: number): void {
+    const backlog = conn.backlog ?? [];
+    conn.backlog = null;
+    conn.lastSeq = seq;
+    for (const event of backlog) {
+      if (event.seq > conn.lastSeq) this.#sendEvent(conn, Buffer.from(event.json), event.seq);
+    }
+  }
+
+  /** Unregister a connection; false when it was not registered (already dropped). */
+  remove(conn: Connection): boolean {
+    const room = this.#rooms.get(conn.room);
+    if (!room?.conns.delete(conn)) return false;
+    this.#connections--;
+    const tabs = room.byMember.get(conn.memberId);
+    tabs?.delete(conn);
+    if (tabs?.size === 0) room.byMember.delete(conn.memberId);
+    if (room.conns.size === 0) {
+      if (room.gapTimer) clearTimeout(room.gapTimer);
+      this.#rooms.delete(conn.room);
+    }
+    return true;
+  }
+
+  /** Live connections of a member in a room. */
+  connectionsOf(roomName: string, memberId: string): ReadonlySet<Connection> {
+    return this.#rooms.get(roomName)?.byMember.get(memberId) ?? new Set();
+  }
+
+  /** Connections of a room, for presence counts and shutdown. */
+  *connections(roomName?: string): Iterable<Connection> {
+    if (roomName !== undefined) {
+      yield* this.#rooms.get(roomName)?.conns ?? [];
+      return;
+    }
+    for (const room of this.#rooms.values()) yield* room.conns;
+  }
+
+  /** Deliver one stored event of a room to its connections, in seq order. */
+  deliver(roomName: string, event: StoredEvent): void {
+    const room = this.#rooms.get(roomName);
+    if (!room) return; // nobody here; a later welcome reads it from the store
+    if (room.lastSeq === null || event.seq > room.lastSeq + 1) {
+      room.ahead.set(event.seq, event);
+      if (room.lastSeq !== null) this.#armGapTimer(roomName, room);
+      return;
+    }
+    if (event.seq <= room.lastSeq) return; // already delivered (a gap fill raced the bus)
+    this.#fanOut(room, event);
+    this.#drain(roomName, room);
+  }
+
+  /** Send an unlogged frame to the members in `to`, or to everyone in the room but `except`. */
+  deliverEphemeral(roomName: string, json: string, to?: readonly string[], except?: string): void {
+    const room = this.#rooms.get(roomName);
+    if (!room) return;
+    const bytes = Buffer.from(json);
+    if (to) {
+      for (const id of to) for (const conn of room.byMember.get(id) ?? []) this.#sendFrame(conn, bytes);
+      return;
+    }
+    for (const conn of room.conns) if (conn.memberId !== except) this.#sendFrame(conn, bytes);
+  }
+
+  /**
+   * One heartbeat for every connection: terminate those that missed the previous ping, ping the
+   * rest. Called every PING_INTERVAL_MS, so a silent peer goes within two intervals.
+   */
+  sweep(): void {
+    for (const room of this.#rooms.values()) {
+      for (const conn of room.conns) {
+        if (conn.closing) continue; // a 1013 close must reach the client, not be cut short
+        if (!conn.alive) {
+          conn.socket.terminate();
+          continue;
+        }
+        conn.alive = false;
+        try {
+          conn.socket.ping();
+        } catch {
+          conn.socket.terminate();
+        }
+      }
+    }
+  }
+
+  #fanOut(room: RoomChannel, event: StoredEvent): void {
+    room.lastSeq = event.seq;
+    const bytes = Buffer.from(event.json); // once per event: ws writes a Buffer as is
+    for (const conn of room.conns) {
+      if (conn.backlog) conn.backlog.push(event);
+      else if (event.seq > conn.lastSeq) this.#sendEvent(conn, bytes, event.seq);
+    }
+  }
+
+  #drain(roomName: string, room: RoomChannel): void {
+    if (room.lastSeq === null) return;
+    let next = room.ahead.get(room.lastSeq + 1);
+    while (next) {
+      room.ahead.delete(next.seq);
+      this.#fanOut(room, next);
+      next = room.ahead.get(room.lastSeq + 1);
+    }
+    if (room.ahead.size === 0 && room.gapTimer) {
+      clearTimeout(room.gapTimer);
+      room.gapTimer = null;
+    } else if (room.ahead.size > 0) {
+      this.#armGapTimer(roomName, room);
+    }
+  }
+
+  #armGapTimer(roomName: string, room: RoomChannel): void {
+    if (room.gapTimer || room.filling) return;
+    room.gapTimer = setTimeout(() => {
+      room.gapTimer = null;
+      void this.#fill(roomName, room);
+    }, this.#opts.gapWaitMs);
+    room.gapTimer.unref();
+  }
+
+  async #fill(roomName: string, room: RoomChannel): Promise<void> {
+    if (room.lastSeq === null || room.ahead.size === 0) return;
+    const before = Math.min(...room.ahead.keys());
+    room.filling = true;
+    try {
+      const missing = await this.#opts.fillGap(roomName, room.lastSeq, before);
+      for (const event of missing) if (!room.ahead.has(event.seq)) room.ahead.set(event.seq, event);
+    } catch {
+      // the store is unreachable: try again after the next wait
+    } finally {
+      room.filling = false;
+    }
+    if (this.#rooms.get(roomName) === room) this.#drain(roomName, room);
+  }
+
+  #sendEvent(conn: Connection, bytes: Buffer, seq: number): void {
+    if (this.#sendFrame(conn, bytes)) conn.lastSeq = seq;
+  }
+
+  /** Write to one socket; false when it was dead (dropped) or too slow (closed 1013). */
+  #sendFrame(conn: Connection, bytes: Buffer): boolean {
+    if (!conn.isOpen) {
+      if (!conn.closing && this.remove(conn)) {
+        this.#opts.onDrop?.(conn);
+        this.#opts.onDelivery?.('dropped');
+      }
+      return false;
+    }
+    if (conn.socket.bufferedAmount > this.#opts.maxBufferedBytes) {
+      // it resumes later with `since`; closing stops the backlog from growing without bound
+      conn.close(CLOSE_TRY_AGAIN_LATER, 'too far behind: reconnect with since');
+      this.#opts.onDelivery?.('slow');
+      return false;
+    }
+    try {
+      conn.socket.send(bytes, TEXT_FRAME);
+    } catch {
+      conn.socket.terminate();
+      this.#opts.onDelivery?.('dropped');
+      return false;
+    }
+    this.#opts.onDelivery?.('sent');
+    return true;
+  }
+}

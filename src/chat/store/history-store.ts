@@ -1,0 +1,55 @@
+/**
+ * HistoryStore: the durable log of each room, and the only source of `seq`. Every implementation
+ * passes the same contract suite (test/history-store.contract.ts).
+ */
+import type { EventDraft } from '../protocol.js';
+
+/** An event as stored: its seq and its JSON text, sent as is to every client. */
+export interface StoredEvent {
+  seq: number;
+  json: string;
+}
+
+export interface AppendResult {
+  event: StoredEvent;
+  /** True when the clientMsgId was seen before: `event` is the original, nothing new was stored. */
+  duplicate: boolean;
+}
+
+export interface AppendInput {
+  draft: EventDraft;
+  /** Who the event is about or from; the idempotency key is (room, memberId, clientMsgId). */
+  memberId: string;
+  clientMsgId?: string;
+}
+
+export interface ReadOptions {
+  /** Only events with seq > afterSeq. @default 0 */
+  afterSeq?: number;
+  /** Only events with seq < beforeSeq. @default no bound */
+  beforeSeq?: number;
+  /** At most this many. */
+  limit: number;
+  /** Which end to keep when more than `limit` match; the result is ascending either way. @default 'newest' */
+  keep?: 'newest' | 'oldest';
+}
+
+/** A member whose last presence event in a room is a join (or rename) with no leave after it. */
+export interface LoggedMember {
+  id: string;
+  name: string;
+}
+
+export interface HistoryStore {
+  /** Store one event durably and give it the room's next seq; idempotent on clientMsgId. */
+  append(input: AppendInput): Promise<AppendResult>;
+  /** Events of a room, ascending by seq. */
+  read(room: string, options: ReadOptions): Promise<StoredEvent[]>;
+  /** The room's latest seq (0 for a room with no events). */
+  latestSeq(room: string): Promise<number>;
+  /** Members the log says are in the room (joined, not left), with their latest names. */
+  loggedMembers(room: string): Promise<LoggedMember[]>;
+  /** Resolves when the store answers; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

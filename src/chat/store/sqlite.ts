@@ -1,0 +1,154 @@
+/**
+ * The embedded HistoryStore: one SQLite file (WAL), written by this process only.
+ * @see https://github.com/WiseLibs/better-sqlite3/blob/master/docs/api.md
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { serializeEvent } from '../protocol.js';
+import type {
+  AppendInput,
+  AppendResult,
+  HistoryStore,
+  LoggedMember,
+  ReadOptions,
+  StoredEvent,
+} from './history-store.js';
+
+const SCHEMA_VERSION = 1;
+
+const MIGRATIONS: readonly string[] = [
+  // 1: the log, one row per event; seq is per room and gap-free
+  `CREATE TABLE events (
+     room TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     type TEXT NOT NULL,
+     member_id TEXT NOT NULL,
+     client_msg_id TEXT,
+     json TEXT NOT NULL,
+     PRIMARY KEY (room, seq)
+   ) WITHOUT ROWID;
+   CREATE UNIQUE INDEX events_client_msg_id ON events (room, member_id, client_msg_id)
+     WHERE client_msg_id IS NOT NULL;
+   CREATE INDEX events_member ON events (room, member_id, seq);`,
+];
+
+export interface SqliteStoreOptions {
+  /** Path of the database file; its folder is created. `:memory:` for a throwaway store. */
+  path: string;
+}
+
+export class SqliteStore implements HistoryStore {
+  readonly #db: Database.Database;
+  /** Latest seq per room: this process is the file's only writer, so the cache stays true. */
+  readonly #latest = new Map<string, number>();
+  readonly #stmt;
+  readonly #appendTx: (input: AppendInput) => AppendResult;
+
+  constructor({ path }: SqliteStoreOptions) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.#db = new Database(path);
+    this.#db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a committed event survives a crash of the process (not of the machine)
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#migrate();
+    const db = this.#db;
+    this.#stmt = {
+      maxSeq: db.prepare<[string], { s: number | null }>('SELECT MAX(seq) AS s FROM events WHERE room = ?'),
+      byClientMsgId: db.prepare<[string, string, string], StoredEvent>(
+        'SELECT seq, json FROM events WHERE room = ? AND member_id = ? AND client_msg_id = ?',
+      ),
+      insert: db.prepare<[string, number, string, string, string | null, string]>(
+        'INSERT INTO events (room, seq, type, member_id, client_msg_id, json) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      newest: db.prepare<[string, number, number, number], StoredEvent>(
+        'SELECT seq, json FROM events WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+      ),
+      oldest: db.prepare<[string, number, number, number], StoredEvent>(
+        'SELECT seq, json FROM events WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?',
+      ),
+      presence: db.prepare<[string, string], { type: string; json: string }>(
+        `SELECT e.type, e.json FROM events e
+           JOIN (SELECT member_id, MAX(seq) AS seq FROM events
+                  WHERE room = ? AND type IN ('join', 'leave', 'rename') GROUP BY member_id) last
+             ON e.seq = last.seq
+          WHERE e.room = ?`,
+      ),
+    };
+    this.#appendTx = db.transaction((input: AppendInput) => this.#appendNow(input));
+  }
+
+  #migrate(): void {
+    const current = this.#db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new Error(`the history file has schema version ${current}, newer than this server (${SCHEMA_VERSION})`);
+    }
+    for (let v = current; v < SCHEMA_VERSION; v++) {
+      this.#db.transaction(() => {
+        this.#db.exec(MIGRATIONS[v] as string);
+        this.#db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  #latestSeq(room: string): number {
+    let seq = this.#latest.get(room);
+    if (seq === undefined) {
+      seq = this.#stmt.maxSeq.get(room)?.s ?? 0;
+      this.#latest.set(room, seq);
+    }
+    return seq;
+  }
+
+  #appendNow({ draft, memberId, clientMsgId }: AppendInput): AppendResult {
+    const room = draft.room;
+    if (clientMsgId !== undefined) {
+      const original = this.#stmt.byClientMsgId.get(room, memberId, clientMsgId);
+      if (original) return { event: original, duplicate: true };
+    }
+    const seq = this.#latestSeq(room) + 1;
+    const json = serializeEvent(draft, seq);
+    this.#stmt.insert.run(room, seq, draft.type, memberId, clientMsgId ?? null, json);
+    this.#latest.set(room, seq);
+    return { event: { seq, json }, duplicate: false };
+  }
+
+  async append(input: AppendInput): Promise<AppendResult> {
+    try {
+      return this.#appendTx(input);
+    } catch (err) {
+      // a failed transaction wrote nothing: forget the cached seq so the next append reads the truth
+      this.#latest.delete(input.draft.room);
+      throw err;
+    }
+  }
+
+  async read(room: string, { afterSeq = 0, beforeSeq, limit, keep = 'newest' }: ReadOptions): Promise<StoredEvent[]> {
+    const before = beforeSeq ?? Number.MAX_SAFE_INTEGER;
+    if (keep === 'oldest') return this.#stmt.oldest.all(room, afterSeq, before, limit);
+    return this.#stmt.newest.all(room, afterSeq, before, limit).reverse();
+  }
+
+  async latestSeq(room: string): Promise<number> {
+    return this.#latestSeq(room);
+  }
+
+  async loggedMembers(room: string): Promise<LoggedMember[]> {
+    const members: LoggedMember[] = [];
+    for (const row of this.#stmt.presence.all(room, room)) {
+      if (row.type === 'leave') continue;
+      const { member } = JSON.parse(row.json) as { member: LoggedMember };
+      members.push({ id: member.id, name: member.name });
+    }
+    return members;
+  }
+
+  async ping(): Promise<void> {
+    this.#db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Prometheus metrics of one app: its own registry (tests build many apps in one process).
+ * @see https://github.com/siimon/prom-client
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ChatObserver } from './chat/chat-service.js';
+
+export interface MetricSources {
+  connections(): number;
+  rooms(): number;
+  members(): number;
+}
+
+export interface AppMetrics {
+  registry: Registry;
+  /** Hooks the chat service calls on its hot path. */
+  observer: ChatObserver;
+  /** Where the gauges read from, set once the chat service exists. */
+  setSources(sources: MetricSources): void;
+}
+
+export function createMetrics(): AppMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'roomchat_process_' });
+  let sources: MetricSources = { connections: () => 0, rooms: () => 0, members: () => 0 };
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge('roomchat_connections', 'Open WebSocket connections', () => sources.connections());
+  gauge('roomchat_rooms', 'Rooms with a connection on this instance', () => sources.rooms());
+  gauge('roomchat_members', 'Members present in rooms (including those in their leave grace period)', () =>
+    sources.members(),
+  );
+  const stored = new Counter({
+    name: 'roomchat_events_stored_total',
+    help: 'Events appended to the log',
+    registers: [registry],
+  });
+  const deliveries = new Counter({
+    name: 'roomchat_deliveries_total',
+    help: 'Frames written to sockets, and sockets dropped (dead) or closed for their backlog (slow)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const sent = deliveries.labels('sent');
+  const dropped = deliveries.labels('dropped');
+  const slow = deliveries.labels('slow');
+  const latency = new Histogram({
+    name: 'roomchat_message_latency_seconds',
+    help: 'From a message frame arriving to the end of its fan-out on this instance (store included)',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  return {
+    registry,
+    setSources(next) {
+      sources = next;
+    },
+    observer: {
+      eventStored: () => stored.inc(),
+      delivery: (outcome) => (outcome === 'sent' ? sent : outcome === 'dropped' ? dropped : slow).inc(),
+      messageLatency: (seconds) => latency.observe(seconds),
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * The chat service of the app, with its store and bus, decorated as `app.chat`; closed in order
+ * on shutdown (sockets first, then bus and store).
+ */
+import fp from 'fastify-plugin';
+import type { MessageBus } from '../chat/bus/message-bus.js';
+import { ChatService } from '../chat/chat-service.js';
+import type { HistoryStore } from '../chat/store/history-store.js';
+import type { Config } from '../config.js';
+import type { AppMetrics } from '../metrics.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    chat: ChatService;
+    store: HistoryStore;
+    bus: MessageBus;
+  }
+}
+
+export interface ChatPluginOptions {
+  config: Config;
+  store: HistoryStore;
+  bus: MessageBus;
+  metrics: AppMetrics;
+}
+
+export default fp<ChatPluginOptions>(
+  async (app, { config, store, bus, metrics }) => {
+    const chat = new ChatService({
+      store,
+      bus,
+      secret: config.serverSecret,
+      leaveGraceMs: config.leaveGraceMs,
+      pingIntervalMs: config.pingIntervalMs,
+      maxBufferedBytes: config.maxBufferedBytes,
+      rateLimitPerSec: config.rateLimitPerSec,
+      rateLimitBurst: config.rateLimitBurst,
+      log: app.log,
+      observer: metrics.observer,
+    });
+    metrics.setSources({
+      connections: () => chat.registry.connectionCount,
+      rooms: () => chat.presence.roomCount,
+      members: () => chat.presence.memberCount,
+    });
+    app.decorate('chat', chat);
+    app.decorate('store', store);
+    app.decorate('bus', bus);
+    // before the HTTP server stops: writes accepted so far are stored, then sockets close with 1001
+    app.addHook('preClose', async () => {
+      await chat.close();
+      await new Promise<void>((resolve) => app.websocketServer.close(() => resolve()));
+    });
+    app.addHook('onClose', async () => {
+      await bus.close();
+      await store.close();
+    });
+  },
+  { name: 'chat', dependencies: ['websocket'] },
+);
