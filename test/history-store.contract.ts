@@ -1,0 +1,126 @@
+/**
+ * The HistoryStore contract: every implementation runs these tests (see *-store.test.ts).
+ * `reopen` gives a store over the same data as before, as after a restart.
+ */
+import assert from 'node:assert/strict';
+import { type TestContext, test } from 'node:test';
+import type { EventDraft } from '../src/chat/protocol.js';
+import type { HistoryStore } from '../src/chat/store/history-store.js';
+
+export interface StoreFactory {
+  /** A fresh, empty store. */
+  open(t: TestContext): Promise<{ store: HistoryStore; reopen(): Promise<HistoryStore> }>;
+}
+
+const member = (id: string, name = id) => ({ id, name });
+let roomN = 0;
+const freshRoom = () => `room-${process.pid}-${++roomN}-${Math.random().toString(36).slice(2, 8)}`;
+const message = (room: string, from: string, text: string, clientMsgId?: string): EventDraft => ({
+  type: 'message',
+  room,
+  id: `id-${text}`,
+  from: member(from),
+  text,
+  ts: new Date(0).toISOString(),
+  ...(clientMsgId ? { clientMsgId } : {}),
+});
+const say = (store: HistoryStore, room: string, from: string, text: string, clientMsgId?: string) =>
+  store.append({ draft: message(room, from, text, clientMsgId), memberId: from, clientMsgId });
+
+export function historyStoreContract(name: string, factory: StoreFactory): void {
+  test(`${name}: seq starts at 1 per room and rises by exactly 1`, async (t) => {
+    const { store } = await factory.open(t);
+    const [r1, r2] = [freshRoom(), freshRoom()];
+    assert.equal(await store.latestSeq(r1), 0);
+    const seqs = [];
+    for (let i = 0; i < 5; i++) seqs.push((await say(store, r1, 'a', `m${i}`)).event.seq);
+    assert.deepEqual(seqs, [1, 2, 3, 4, 5]);
+    assert.equal((await say(store, r2, 'a', 'other room')).event.seq, 1);
+    assert.equal(await store.latestSeq(r1), 5);
+  });
+
+  test(`${name}: the stored JSON is the event with its seq, byte for byte what clients get`, async (t) => {
+    const { store } = await factory.open(t);
+    const room = freshRoom();
+    const { event } = await say(store, room, 'a', '<script>alert(1)</script>', 'c1');
+    const parsed = JSON.parse(event.json);
+    assert.deepEqual(parsed, { ...message(room, 'a', '<script>alert(1)</script>', 'c1'), seq: 1 });
+    assert.deepEqual(await store.read(room, { limit: 10 }), [event]);
+  });
+
+  test(`${name}: concurrent appends to one room get distinct, gap-free seqs`, async (t) => {
+    const { store } = await factory.open(t);
+    const room = freshRoom();
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => say(store, room, `m${i % 5}`, `t${i}`)));
+    assert.deepEqual(
+      results.map((r) => r.event.seq).sort((a, b) => a - b),
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
+  });
+
+  test(`${name}: a clientMsgId is stored once per member and room; a retry gets the original`, async (t) => {
+    const { store } = await factory.open(t);
+    const [room, other] = [freshRoom(), freshRoom()];
+    const first = await say(store, room, 'a', 'hello', 'cm-1');
+    assert.equal(first.duplicate, false);
+    const retry = await say(store, room, 'a', 'hello again?', 'cm-1');
+    assert.equal(retry.duplicate, true);
+    assert.deepEqual(retry.event, first.event, 'the original event, not the retry text');
+    assert.equal((await say(store, room, 'b', 'same id, other member', 'cm-1')).duplicate, false);
+    assert.equal((await say(store, other, 'a', 'same id, other room', 'cm-1')).duplicate, false);
+    assert.equal((await say(store, room, 'a', 'no id')).duplicate, false);
+    assert.equal((await say(store, room, 'a', 'no id')).duplicate, false, 'no clientMsgId: never deduplicated');
+    assert.equal(await store.latestSeq(room), 4);
+  });
+
+  test(`${name}: read pages by seq, keeps the newest or the oldest end, ascending`, async (t) => {
+    const { store } = await factory.open(t);
+    const room = freshRoom();
+    for (let i = 1; i <= 30; i++) await say(store, room, 'a', `m${i}`);
+    const seqs = async (o: Parameters<HistoryStore['read']>[1]) => (await store.read(room, o)).map((e) => e.seq);
+    assert.deepEqual(await seqs({ limit: 3 }), [28, 29, 30]);
+    assert.deepEqual(await seqs({ limit: 3, beforeSeq: 10 }), [7, 8, 9]);
+    assert.deepEqual(await seqs({ limit: 3, afterSeq: 25 }), [28, 29, 30]);
+    assert.deepEqual(await seqs({ limit: 3, afterSeq: 25, keep: 'oldest' }), [26, 27, 28]);
+    assert.deepEqual(await seqs({ limit: 100, afterSeq: 3, beforeSeq: 7, keep: 'oldest' }), [4, 5, 6]);
+    assert.deepEqual(await seqs({ limit: 5, beforeSeq: 1 }), []);
+    assert.deepEqual(await store.read(freshRoom(), { limit: 5 }), [], 'an unused room is empty');
+  });
+
+  test(`${name}: logged members are those whose last presence event is not a leave`, async (t) => {
+    const { store } = await factory.open(t);
+    const room = freshRoom();
+    const ts = new Date(0).toISOString();
+    const log = async (draft: EventDraft, who: string) => store.append({ draft, memberId: who });
+    await log({ type: 'join', room, member: member('a', 'Alice'), ts }, 'a');
+    await log({ type: 'join', room, member: member('b', 'Bob'), ts }, 'b');
+    await log({ type: 'rename', room, member: member('a', 'Ally'), previous: 'Alice', ts }, 'a');
+    await log({ type: 'join', room, member: member('c', 'Cy'), ts }, 'c');
+    await log({ type: 'leave', room, member: member('b', 'Bob'), ts }, 'b');
+    await say(store, room, 'a', 'messages do not change presence');
+    const members = (await store.loggedMembers(room)).sort((x, y) => x.id.localeCompare(y.id));
+    assert.deepEqual(members, [member('a', 'Ally'), member('c', 'Cy')]);
+  });
+
+  test(`${name}: after a restart seq goes on, history is unchanged and idempotency holds`, async (t) => {
+    const { store, reopen } = await factory.open(t);
+    const room = freshRoom();
+    const first = await say(store, room, 'a', 'before', 'cm-durable');
+    await say(store, room, 'a', 'before 2');
+    const before = await store.read(room, { limit: 100 });
+    await store.close();
+    const again = await reopen();
+    t.after(() => again.close());
+    assert.deepEqual(await again.read(room, { limit: 100 }), before);
+    assert.equal(await again.latestSeq(room), 2);
+    const retry = await say(again, room, 'a', 'before', 'cm-durable');
+    assert.equal(retry.duplicate, true);
+    assert.deepEqual(retry.event, first.event);
+    assert.equal((await say(again, room, 'a', 'after')).event.seq, 3);
+  });
+
+  test(`${name}: ping answers while open`, async (t) => {
+    const { store } = await factory.open(t);
+    await store.ping();
+  });
+}

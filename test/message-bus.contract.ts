@@ -1,0 +1,66 @@
+/**
+ * The MessageBus contract: every implementation runs these tests (see *-bus.test.ts).
+ * `pair` gives two buses that reach each other, as two instances would.
+ */
+import assert from 'node:assert/strict';
+import { type TestContext, test } from 'node:test';
+import type { BusMessage, MessageBus } from '../src/chat/bus/message-bus.js';
+import { sleep } from './helpers.js';
+
+export interface BusFactory {
+  pair(t: TestContext): Promise<[MessageBus, MessageBus, MessageBus?]>;
+}
+
+const event = (room: string, seq: number): BusMessage => ({
+  kind: 'event',
+  room,
+  event: { seq, json: JSON.stringify({ type: 'message', room, seq }) },
+});
+
+async function until(cond: () => boolean, ms = 2000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(5);
+  }
+}
+
+export function messageBusContract(name: string, factory: BusFactory): void {
+  test(`${name}: what one instance publishes reaches the others, never itself`, async (t) => {
+    const [a, b, c] = await factory.pair(t);
+    const got: Record<string, BusMessage[]> = { a: [], b: [], c: [] };
+    a.subscribe((m) => got.a?.push(m));
+    b.subscribe((m) => got.b?.push(m));
+    c?.subscribe((m) => got.c?.push(m));
+    await a.publish(event('r', 1));
+    await until(() => got.b?.length === 1 && (!c || got.c?.length === 1));
+    await sleep(20);
+    assert.deepEqual(got.a, [], 'no echo of its own message');
+    assert.deepEqual(got.b, [event('r', 1)]);
+    assert.notEqual(a.instanceId, b.instanceId);
+  });
+
+  test(`${name}: messages from one publisher arrive in publish order, intact`, async (t) => {
+    const [a, b] = await factory.pair(t);
+    const got: BusMessage[] = [];
+    b.subscribe((m) => got.push(m));
+    const sent: BusMessage[] = [];
+    for (let i = 1; i <= 100; i++) sent.push(event(i % 2 ? 'odd' : 'even', i));
+    sent.push({ kind: 'ephemeral', room: 'r', json: '{"type":"typing","text":"日本語 <b>"}', except: 'm1' });
+    sent.push({ kind: 'ephemeral', room: 'r', json: '{"type":"direct"}', to: ['m1', 'm2'] });
+    await Promise.all(sent.map((m) => a.publish(m)));
+    await until(() => got.length === sent.length);
+    assert.deepEqual(got, sent);
+  });
+
+  test(`${name}: a closed bus receives nothing more; ping answers while open`, async (t) => {
+    const [a, b] = await factory.pair(t);
+    await a.ping();
+    const got: BusMessage[] = [];
+    b.subscribe((m) => got.push(m));
+    await b.close();
+    await a.publish(event('r', 1)).catch(() => {});
+    await sleep(50);
+    assert.deepEqual(got, []);
+  });
+}

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { WebSocket } from 'ws';
+import { Connection } from '../src/chat/connection.js';
+import { CLOSE_TRY_AGAIN_LATER, RoomRegistry } from '../src/chat/room-registry.js';
+import type { StoredEvent } from '../src/chat/store/history-store.js';
+import { sleep } from './helpers.js';
+
+/** The part of a ws socket the registry touches, recording what it was asked to do. */
+class RecordingSocket {
+  readyState = 1;
+  bufferedAmount = 0;
+  readonly sent: Buffer[] = [];
+  closedWith: number | null = null;
+  terminated = false;
+  pings = 0;
+  send(data: Buffer, opts: { binary: boolean }) {
+    assert.equal(opts.binary, false, 'events go out as text frames');
+    this.sent.push(data);
+  }
+  close(code: number) {
+    this.closedWith = code;
+    this.readyState = 2;
+  }
+  terminate() {
+    this.terminated = true;
+    this.readyState = 3;
+  }
+  ping() {
+    this.pings++;
+  }
+  get seqs() {
+    return this.sent.map((b) => JSON.parse(String(b)).seq);
+  }
+}
+
+const event = (room: string, seq: number): StoredEvent => ({
+  seq,
+  json: JSON.stringify({ type: 'message', room, seq, text: `m${seq}` }),
+});
+
+function setup(opts: { fill?: (room: string, after: number, before: number) => StoredEvent[]; max?: number } = {}) {
+  const outcomes: string[] = [];
+  const registry = new RoomRegistry({
+    maxBufferedBytes: opts.max ?? 1000,
+    gapWaitMs: 20,
+    fillGap: async (room, after, before) => opts.fill?.(room, after, before) ?? [],
+    onDelivery: (o) => outcomes.push(o),
+  });
+  const open = (room: string, member = 'm1', lastSeq = 0) => {
+    const socket = new RecordingSocket();
+    const conn = new Connection(socket as unknown as WebSocket, room, 'uid', { id: member, name: member });
+    registry.add(conn);
+    registry.start(room, lastSeq);
+    registry.welcomed(conn, lastSeq);
+    return { socket, conn };
+  };
+  return { registry, open, outcomes };
+}
+
+test('events reach every connection of their room and no other, as identical bytes', () => {
+  const { registry, open } = setup();
+  const a = open('lobby', 'a');
+  const b = open('lobby', 'b');
+  const other = open('lobby2', 'c');
+  registry.deliver('lobby', event('lobby', 1));
+  registry.deliver('lobby', event('lobby', 2));
+  assert.deepEqual(a.socket.seqs, [1, 2]);
+  assert.deepEqual(b.socket.seqs, [1, 2]);
+  assert.equal(a.socket.sent[0], b.socket.sent[0], 'one buffer per event, shared by every socket');
+  assert.deepEqual(other.socket.sent, []);
+});
+
+test('an event ahead of its turn waits; the gap is filled from the store, in order', async () => {
+  const filled: Array<[number, number]> = [];
+  const { registry, open } = setup({
+    fill: (room, after, before) => {
+      filled.push([after, before]);
+      return [event(room, 2)];
+    },
+  });
+  const a = open('r', 'a');
+  registry.deliver('r', event('r', 1));
+  registry.deliver('r', event('r', 3)); // 2 is missing
+  assert.deepEqual(a.socket.seqs, [1]);
+  await sleep(60);
+  assert.deepEqual(filled, [[1, 3]]);
+  assert.deepEqual(a.socket.seqs, [1, 2, 3]);
+  registry.deliver('r', event('r', 2)); // the late original is a duplicate now
+  assert.deepEqual(a.socket.seqs, [1, 2, 3]);
+});
+
+test('out-of-order arrivals are reordered without the store when the gap closes in time', async () => {
+  let asked = false;
+  const { registry, open } = setup({
+    fill: () => {
+      asked = true;
+      return [];
+    },
+  });
+  const a = open('r', 'a');
+  registry.deliver('r', event('r', 2));
+  registry.deliver('r', event('r', 1));
+  assert.deepEqual(a.socket.seqs, [1, 2]);
+  await sleep(40);
+  assert.equal(asked, false);
+});
+
+test('a connection collects deliveries until welcomed, then gets only what its welcome lacked', () => {
+  const { registry } = setup();
+  const socket = new RecordingSocket();
+  const conn = new Connection(socket as unknown as WebSocket, 'r', 'uid', { id: 'a', name: 'a' });
+  registry.add(conn);
+  registry.start('r', 0);
+  registry.deliver('r', event('r', 1));
+  registry.deliver('r', event('r', 2));
+  assert.deepEqual(socket.sent, [], 'nothing before the welcome');
+  registry.welcomed(conn, 1); // its welcome history ended at seq 1
+  assert.deepEqual(socket.seqs, [2]);
+});
+
+test('dead sockets are skipped and dropped; slow ones are closed with 1013', () => {
+  const { registry, open, outcomes } = setup({ max: 100 });
+  const live = open('r', 'a');
+  const dead = open('r', 'b');
+  const slow = open('r', 'c');
+  dead.socket.readyState = 3;
+  slow.socket.bufferedAmount = 101;
+  registry.deliver('r', event('r', 1));
+  assert.deepEqual(live.socket.seqs, [1]);
+  assert.deepEqual(dead.socket.sent, []);
+  assert.equal(slow.socket.closedWith, CLOSE_TRY_AGAIN_LATER);
+  assert.deepEqual(slow.socket.sent, []);
+  assert.equal(registry.connectionCount, 2, 'the dead one is gone, the slow one closes on its own');
+  assert.deepEqual(outcomes.sort(), ['dropped', 'sent', 'slow']);
+  registry.deliver('r', event('r', 2));
+  assert.deepEqual(slow.socket.sent, [], 'nothing more is queued behind a 1013');
+});
+
+test('ephemeral frames go to chosen members, or to everyone but the sender', () => {
+  const { registry, open } = setup();
+  const a1 = open('r', 'a');
+  const a2 = open('r', 'a');
+  const b = open('r', 'b');
+  const c = open('r', 'c');
+  registry.deliverEphemeral('r', '{"type":"typing"}', undefined, 'a');
+  assert.deepEqual(
+    [a1, a2, b, c].map((x) => x.socket.sent.length),
+    [0, 0, 1, 1],
+  );
+  registry.deliverEphemeral('r', '{"type":"direct"}', ['a', 'c']);
+  assert.deepEqual(
+    [a1, a2, b, c].map((x) => x.socket.sent.length),
+    [1, 1, 1, 2],
+  );
+  assert.equal(registry.connectionsOf('r', 'a').size, 2);
+});
+
+test('the heartbeat pings, terminates who missed a ping, and spares a 1013 close', () => {
+  const { registry, open } = setup();
+  const answers = open('r', 'a');
+  const silent = open('r', 'b');
+  const closing = open('r', 'c');
+  registry.sweep();
+  assert.deepEqual(
+    [answers, silent, closing].map((x) => x.socket.pings),
+    [1, 1, 1],
+  );
+  answers.conn.alive = true; // its pong came back
+  closing.conn.close(CLOSE_TRY_AGAIN_LATER, 'slow');
+  registry.sweep();
+  assert.equal(answers.socket.terminated, false);
+  assert.equal(silent.socket.terminated, true);
+  assert.equal(closing.socket.terminated, false, 'a socket closed for its backlog is left to finish closing');
+});
+
+test('a room disappears with its last connection', () => {
+  const { registry, open } = setup();
+  const a = open('r', 'a');
+  assert.equal(registry.roomCount, 1);
+  assert.equal(registry.remove(a.conn), true);
+  assert.equal(registry.remove(a.conn), false, 'removing twice is harmless');
+  assert.equal(registry.roomCount, 0);
+});
