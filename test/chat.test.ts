@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connect, type Frame, getJson, listen, newRoom, newUid, sleep, testConfig } from './helpers.js';
+import { connect, type Frame, getJson, listen, newRoom, newUid, seedMessages, sleep, testConfig } from './helpers.js';
 
 test('a message is acknowledged by its own copy and every member sees one log, in order', async (t) => {
   const { ws } = await listen(t);
@@ -111,17 +111,7 @@ test('a resume with since inside the grace period logs nothing and delivers exac
 test('more than 1000 missed events: the newest 1000, truncated, and the rest over HTTP', async (t) => {
   const { ws, http, app } = await listen(t);
   const room = newRoom();
-  for (let i = 1; i <= 1200; i++) {
-    const draft = {
-      type: 'message' as const,
-      room,
-      id: `m${i}`,
-      from: { id: 'x', name: 'X' },
-      text: `${i}`,
-      ts: new Date().toISOString(),
-    };
-    await app.store.append({ draft, memberId: 'x' });
-  }
+  await seedMessages(app.store, room, 1200);
   const c = await connect(ws, room, { uid: newUid(), since: 0 });
   const h = c.welcome.history as Frame[];
   assert.equal(h.length, 1000);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import WebSocket from 'ws';
 import { type BuildOptions, buildApp } from '../src/app.js';
+import type { HistoryStore } from '../src/chat/store/history-store.js';
 import type { Config } from '../src/config.js';
 
 /** A fresh temporary folder, removed when the test ends. */
@@ -175,6 +176,21 @@ export function handshakeStatus(url: string, headers: Record<string, string> = {
       if (!String(err).includes('Unexpected server response')) reject(err);
     });
   });
+}
+
+/** Append `count` messages ("1", "2", …) from one member straight to a store. */
+export async function seedMessages(store: HistoryStore, room: string, count: number): Promise<void> {
+  for (let i = 1; i <= count; i++) {
+    const draft = {
+      type: 'message' as const,
+      room,
+      id: `m${i}`,
+      from: { id: 'x', name: 'X' },
+      text: `${i}`,
+      ts: new Date().toISOString(),
+    };
+    await store.append({ draft, memberId: 'x' });
+  }
 }
 
 /** GET a JSON document. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { build } from './helpers.js';
+import { build, seedMessages } from './helpers.js';
 
 test('GET / is the landing page with a fresh room name to suggest', async (t) => {
   const app = await build(t);
@@ -64,17 +64,7 @@ test('readiness is 503 when the store does not answer', async (t) => {
 test('scrollback: newest page by default, before/limit paging, limit capped at 200', async (t) => {
   const app = await build(t);
   const room = 'scroll';
-  for (let i = 1; i <= 250; i++) {
-    const draft = {
-      type: 'message' as const,
-      room,
-      id: `m${i}`,
-      from: { id: 'a', name: 'A' },
-      text: `t${i}`,
-      ts: new Date().toISOString(),
-    };
-    await app.store.append({ draft, memberId: 'a' });
-  }
+  await seedMessages(app.store, room, 250);
   const page = async (qs: string) => (await app.inject(`/api/rooms/SCROLL/messages${qs}`)).json();
   const first = await page('');
   assert.equal(first.room, 'scroll');
