@@ -9,6 +9,7 @@ import { SqliteStore } from './chat/store/sqlite.js';
 import type { Config } from './config.js';
 import { createMetrics } from './metrics.js';
 import chatPlugin from './plugins/chat.js';
+import securityPlugin from './plugins/security.js';
 import staticPlugin from './plugins/static.js';
 import viewPlugin from './plugins/view.js';
 import websocketPlugin from './plugins/websocket.js';
@@ -40,6 +41,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const bus = options.bus ?? new MemoryBus();
   await app.register(websocketPlugin, { config });
   await app.register(chatPlugin, { config, store, bus, metrics });
+  await app.register(securityPlugin);
   await app.register(viewPlugin);
   await app.register(staticPlugin);
   await app.register(pageRoutes);

@@ -8,7 +8,7 @@ test('GET / is the landing page with a fresh room name to suggest', async (t) =>
   const b = await app.inject('/');
   assert.equal(a.statusCode, 200);
   assert.match(a.headers['content-type'] as string, /text\/html/);
-  const suggestion = (body: string) => /name="room" value="([^"]+)"/.exec(body)?.[1];
+  const suggestion = (body: string) => /<code>\/\?room=([^<]+)<\/code>/.exec(body)?.[1];
   assert.match(suggestion(a.body) ?? '', /^room-[a-z0-9]{8,}$/);
   assert.notEqual(suggestion(a.body), suggestion(b.body));
 });
@@ -17,9 +17,10 @@ test('GET /?room= renders the room with its canonical name', async (t) => {
   const app = await build(t);
   const r = await app.inject(`/?room=${encodeURIComponent('  日本語の部屋-ABC ')}`);
   assert.equal(r.statusCode, 200);
-  assert.match(r.body, /<title>日本語の部屋-abc · roomchat<\/title>/);
+  assert.match(r.body, /<title>#日本語の部屋-abc · roomchat<\/title>/);
   assert.match(r.body, /data-room="日本語の部屋-abc"/);
-  assert.match(r.body, /<script type="module" src="\/assets\/app.js"><\/script>/);
+  assert.match(r.body, /<script type="module" src="\/assets\/js\/room.js"><\/script>/);
+  assert.doesNotMatch(r.body, /<script>/, 'no inline script');
 });
 
 test('an invalid room name is a 400 page that says why and reflects no markup', async (t) => {
@@ -28,15 +29,16 @@ test('an invalid room name is a 400 page that says why and reflects no markup', 
   assert.equal(r.statusCode, 400);
   assert.match(r.headers['content-type'] as string, /text\/html/);
   assert.match(r.body, /may only hold letters, digits/);
-  assert.ok(!r.body.includes('<img'));
+  assert.ok(!r.body.includes('<img src=x'), 'the name is not reflected as markup');
 });
 
 test('the client script and styles are served', async (t) => {
   const app = await build(t);
-  const js = await app.inject('/assets/app.js');
+  const js = await app.inject('/assets/js/room.js');
   assert.equal(js.statusCode, 200);
   assert.match(js.headers['content-type'] as string, /javascript/);
   assert.equal((await app.inject('/assets/style.css')).statusCode, 200);
+  assert.equal((await app.inject('/assets/js/landing.js')).statusCode, 200);
 });
 
 test('health, readiness and metrics', async (t) => {

@@ -14,11 +14,12 @@ export function freshRoomName(): string {
 export default async function pages(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: { room?: unknown } }>('/', async (req, reply) => {
     const raw = req.query.room;
-    if (raw === undefined) return reply.page('landing', { title: 'roomchat', suggestion: freshRoomName() });
+    if (raw === undefined)
+      return reply.page('landing', { page: 'landing-page', title: 'roomchat', suggestion: freshRoomName() });
     const room = canonicalRoom(raw);
     if (!room.ok) {
-      return reply.code(400).page('error', { title: 'Invalid room name', reason: room.reason });
+      return reply.code(400).page('error', { page: 'error-page', title: 'Invalid room name', reason: room.reason });
     }
-    return reply.page('room', { title: `${room.value} · roomchat`, room: room.value });
+    return reply.page('room', { page: 'room-page', title: `#${room.value} · roomchat`, room: room.value });
   });
 }

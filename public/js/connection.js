@@ -1,0 +1,91 @@
+// The room's WebSocket: connects, resumes with `since` after any drop (exponential backoff with
+// jitter), and hands every frame to its listener.
+
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 15000;
+
+/**
+ * @typedef {'connecting' | 'open' | 'reconnecting'} ConnectionState
+ * @typedef {{
+ *   room: string,
+ *   uid: string,
+ *   name: () => string,
+ *   since: () => number | null,
+ *   onFrame: (frame: import('./types.js').ServerFrame) => void,
+ *   onState: (state: ConnectionState, retryInMs?: number) => void,
+ * }} ConnectionOptions
+ */
+
+export class RoomConnection {
+  /** @type {WebSocket | null} */
+  #socket = null;
+  #attempt = 0;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #retryTimer;
+  #stopped = false;
+  /** @type {ConnectionOptions} */
+  #opts;
+
+  /** @param {ConnectionOptions} options */
+  constructor(options) {
+    this.#opts = options;
+  }
+
+  get isOpen() {
+    return this.#socket?.readyState === WebSocket.OPEN;
+  }
+
+  connect() {
+    clearTimeout(this.#retryTimer);
+    const { room, uid, name, since } = this.#opts;
+    const params = new URLSearchParams({ room, uid });
+    if (name()) params.set('name', name());
+    const seq = since();
+    if (seq !== null) params.set('since', String(seq));
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const socket = new WebSocket(`${scheme}//${location.host}/ws?${params}`);
+    this.#socket = socket;
+    this.#opts.onState(this.#attempt === 0 ? 'connecting' : 'reconnecting');
+    socket.onmessage = (e) => {
+      /** @type {import('./types.js').ServerFrame} */
+      let frame;
+      try {
+        frame = JSON.parse(String(e.data));
+      } catch {
+        return;
+      }
+      if (frame.type === 'welcome') {
+        this.#attempt = 0;
+        this.#opts.onState('open');
+      }
+      this.#opts.onFrame(frame);
+    };
+    socket.onclose = () => {
+      if (this.#socket !== socket || this.#stopped) return;
+      this.#socket = null;
+      this.#scheduleRetry();
+    };
+  }
+
+  /** Send a frame when open; false when it could not go now. @param {object} frame */
+  send(frame) {
+    if (!this.#socket || this.#socket.readyState !== WebSocket.OPEN) return false;
+    this.#socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** Try again now (the user asked, or the network came back). */
+  retryNow() {
+    if (this.#socket || this.#stopped) return;
+    this.connect();
+  }
+
+  #scheduleRetry() {
+    // full jitter over an exponential ceiling: a restarted server is not hit by everyone at once
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.#attempt);
+    const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+    this.#attempt++;
+    this.#opts.onState('reconnecting', delay);
+    this.#retryTimer = setTimeout(() => this.connect(), delay);
+  }
+}

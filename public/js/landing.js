@@ -1,0 +1,59 @@
+// The landing page: join a room by name, create one with a fresh unguessable name, or go back to
+// a room visited lately.
+import { recentRooms } from './storage.js';
+
+const ROOM_RE = /^[\p{L}\p{M}\p{N}_.-]{1,64}$/u;
+
+/** 80 random bits, base32: nobody stumbles into it by guessing. */
+function freshRoomName() {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `room-${Array.from(bytes, (b) => alphabet[b % 32]).join('')}`;
+}
+
+const form = /** @type {HTMLFormElement} */ (document.getElementById('join-form'));
+const input = /** @type {HTMLInputElement} */ (document.getElementById('room'));
+const error = /** @type {HTMLElement} */ (document.getElementById('room-error'));
+const create = /** @type {HTMLButtonElement} */ (document.getElementById('create-room'));
+const recent = /** @type {HTMLElement} */ (document.getElementById('recent'));
+const recentList = /** @type {HTMLElement} */ (document.getElementById('recent-list'));
+
+/** @param {string} room */
+const go = (room) => {
+  location.href = `/?room=${encodeURIComponent(room)}`;
+};
+
+form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const room = input.value.trim().normalize('NFC').toLowerCase();
+  if (!ROOM_RE.test(room)) {
+    error.textContent = 'Use 1 to 64 letters, digits, "-", "_" or ".".';
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+    return;
+  }
+  go(room);
+});
+
+input.addEventListener('input', () => {
+  error.textContent = '';
+  input.removeAttribute('aria-invalid');
+});
+
+create.addEventListener('click', () => go(freshRoomName()));
+
+const rooms = recentRooms();
+recent.hidden = rooms.length === 0;
+recentList.replaceChildren(
+  ...rooms.map(({ room, at }) => {
+    const li = document.createElement('li');
+    const a = document.createElement('a');
+    a.href = `/?room=${encodeURIComponent(room)}`;
+    a.textContent = `#${room}`;
+    const when = document.createElement('time');
+    when.dateTime = new Date(at).toISOString();
+    when.textContent = new Date(at).toLocaleDateString([], { month: 'short', day: 'numeric' });
+    li.append(a, when);
+    return li;
+  }),
+);

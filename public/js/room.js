@@ -1,0 +1,517 @@
+// The room page: connection, members, typing, composer with its outbox, scrollback, attention.
+import { RoomConnection } from './connection.js';
+import * as storage from './storage.js';
+import { Timeline } from './timeline.js';
+
+const TEXT_MAX = 4000;
+const TYPING_SEND_EVERY_MS = 2000;
+const TYPING_SHOW_MS = 4000;
+const PAGE = 50;
+const RETRY_REFUSED_MS = 1200;
+
+/**
+ * @template {HTMLElement} T
+ * @param {string} id
+ * @returns {T}
+ */
+function byId(id) {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`#${id} is missing from the page`);
+  return /** @type {T} */ (node);
+}
+
+/** Length in code points, as the server counts. @param {string} s */
+const codePoints = (s) => {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+};
+
+const newId = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
+
+const room = /** @type {string} */ (document.body.dataset.room);
+const baseTitle = document.title;
+const ui = {
+  log: byId('log'),
+  events: /** @type {HTMLOListElement} */ (byId('events')),
+  pending: /** @type {HTMLOListElement} */ (byId('pending')),
+  logTop: byId('log-top'),
+  loadOlder: /** @type {HTMLButtonElement} */ (byId('load-older')),
+  pill: /** @type {HTMLButtonElement} */ (byId('new-pill')),
+  banner: byId('banner'),
+  typing: byId('typing'),
+  composer: /** @type {HTMLFormElement} */ (byId('composer')),
+  text: /** @type {HTMLTextAreaElement} */ (byId('text')),
+  send: /** @type {HTMLButtonElement} */ (byId('send')),
+  counter: byId('counter'),
+  dmChip: byId('dm-chip'),
+  dmName: byId('dm-name'),
+  dmCancel: /** @type {HTMLButtonElement} */ (byId('dm-cancel')),
+  members: byId('members'),
+  memberCount: byId('member-count'),
+  onlineCount: byId('online-count'),
+  membersPanel: byId('members-panel'),
+  membersToggle: /** @type {HTMLButtonElement} */ (byId('members-toggle')),
+  nameForm: /** @type {HTMLFormElement} */ (byId('name-form')),
+  nameInput: /** @type {HTMLInputElement} */ (byId('name')),
+  copyLink: /** @type {HTMLButtonElement} */ (byId('copy-link')),
+  alerts: /** @type {HTMLButtonElement} */ (byId('alerts')),
+  announcer: byId('announcer'),
+  nameDialog: /** @type {HTMLDialogElement} */ (byId('name-dialog')),
+  nameDialogForm: /** @type {HTMLFormElement} */ (byId('name-dialog-form')),
+  nameDialogInput: /** @type {HTMLInputElement} */ (byId('name-dialog-input')),
+};
+
+const state = {
+  /** @type {import('./types.js').Member | null} */ me: null,
+  /** Latest seq of the room this page has, contiguous from the first welcome. @type {number | null} */
+  lastSeq: null,
+  /** @type {number | null} */ welcomeSeq: null,
+  /** @type {Map<string, import('./types.js').Member>} */ members: new Map(),
+  /** @type {import('./types.js').OutboxEntry[]} */ outbox: storage.loadOutbox(room),
+  /** @type {Map<string, { name: string, timer: ReturnType<typeof setTimeout> }>} */ typing: new Map(),
+  /** @type {import('./types.js').Member | null} */ dmTarget: null,
+  hasOlder: false,
+  loadingOlder: false,
+  lastTypingSent: 0,
+  unread: 0,
+};
+
+const timeline = new Timeline(ui.log, ui.events, ui.pending, () => {
+  ui.pill.hidden = false;
+});
+
+const connection = new RoomConnection({
+  room,
+  uid: storage.uid(),
+  name: () => storage.displayName(),
+  since: () => state.lastSeq,
+  onFrame: handleFrame,
+  onState: (s, retryInMs) => {
+    ui.banner.hidden = s === 'open' || (s === 'connecting' && state.lastSeq === null);
+    ui.banner.textContent =
+      s === 'reconnecting'
+        ? `Reconnecting…${retryInMs ? ` (retrying in ${Math.ceil(retryInMs / 1000)} s)` : ''}`
+        : 'Connecting…';
+    document.body.classList.toggle('offline', s !== 'open');
+    if (s !== 'open')
+      for (const entry of state.outbox) timeline.setPendingStatus(entry.clientMsgId, 'waiting for connection');
+  },
+});
+
+// ---------------------------------------------------------------- frames from the server
+
+/** @param {import('./types.js').ServerFrame} frame */
+function handleFrame(frame) {
+  switch (frame.type) {
+    case 'welcome':
+      return welcome(frame);
+    case 'message':
+    case 'join':
+    case 'leave':
+    case 'rename':
+      return applyEvent(frame, true);
+    case 'typing':
+      return showTyping(frame.member);
+    case 'direct':
+      return direct(frame);
+    case 'error':
+      return refused(frame);
+  }
+}
+
+/** @param {import('./types.js').WelcomeFrame} frame */
+function welcome(frame) {
+  const resumedFrom = state.lastSeq;
+  state.me = frame.you;
+  state.welcomeSeq = frame.seq;
+  state.members = new Map(frame.members.map((m) => [m.id, m]));
+  for (const event of frame.history) applyEvent(event, false);
+  if (state.lastSeq === null || frame.seq > state.lastSeq) state.lastSeq = frame.seq;
+  if (resumedFrom === null) {
+    const first = frame.history[0];
+    state.hasOlder = first !== undefined && first.seq > 1;
+    timeline.scrollToBottom();
+  } else if (frame.truncated && frame.history[0]) {
+    void fillGap(resumedFrom, frame.history[0].seq);
+  }
+  renderMembers();
+  renderLogTop();
+  const wanted = storage.displayName();
+  if (wanted && wanted !== frame.you.name) connection.send({ type: 'rename', name: wanted });
+  if (!wanted) storage.setDisplayName(frame.you.name);
+  ui.nameInput.value = storage.displayName();
+  flushOutbox();
+}
+
+/**
+ * @param {import('./types.js').ChatEvent} event
+ * @param {boolean} live
+ */
+function applyEvent(event, live) {
+  const own = state.me !== null && event.type === 'message' && event.from.id === state.me.id;
+  if (event.type === 'message' && own && event.clientMsgId) acknowledged(event.clientMsgId);
+  const isNew = timeline.addEvent(event, { own, live });
+  if (state.lastSeq !== null && event.seq > state.lastSeq && live) state.lastSeq = event.seq;
+  if (!isNew || !live) return;
+  if (event.type === 'message') {
+    clearTyping(event.from.id);
+    if (!own) attention(event.from.name, event.text, false);
+  } else if (event.type === 'leave') {
+    state.members.delete(event.member.id);
+    clearTyping(event.member.id);
+    renderMembers();
+  } else {
+    state.members.set(event.member.id, event.member);
+    if (state.me && event.member.id === state.me.id) state.me = event.member;
+    renderMembers();
+  }
+}
+
+/** @param {import('./types.js').DirectFrame} frame */
+function direct(frame) {
+  const own = state.me !== null && frame.from.id === state.me.id;
+  if (own && frame.clientMsgId) acknowledged(frame.clientMsgId);
+  timeline.addDirect(frame, own);
+  if (!own) attention(frame.from.name, frame.text, true);
+}
+
+/** @param {import('./types.js').ErrorFrame} frame */
+function refused(frame) {
+  const entry = state.outbox.find((e) => e.clientMsgId === frame.clientMsgId);
+  if (!entry) {
+    timeline.addNotice(frame.message);
+    return;
+  }
+  if (frame.code === 'rate_limited' || frame.code === 'unavailable') {
+    timeline.setPendingStatus(entry.clientMsgId, 'slowed down, retrying…');
+    setTimeout(() => sendEntry(entry), RETRY_REFUSED_MS);
+    return;
+  }
+  // refused for good (text rules, recipient gone): keep it visible, out of the outbox
+  removeFromOutbox(entry.clientMsgId);
+  const why = frame.code === 'recipient_offline' ? `${entry.to?.name ?? 'they'} left: not delivered` : frame.message;
+  timeline.setPendingStatus(entry.clientMsgId, `not sent: ${why}`, true);
+}
+
+/** Scrollback from the HTTP API, older than what is shown. */
+async function loadOlder() {
+  const first = timeline.firstSeq;
+  if (state.loadingOlder || !state.hasOlder || first === null) return;
+  state.loadingOlder = true;
+  renderLogTop();
+  try {
+    const page = await fetchPage(first, PAGE);
+    for (const event of page.events) applyEvent(event, false);
+    state.hasOlder = page.hasMore;
+  } catch {
+    timeline.addNotice('Could not load older messages; scroll up to try again.');
+  } finally {
+    state.loadingOlder = false;
+    renderLogTop();
+  }
+}
+
+/** After a truncated welcome: page back until the events between `after` and `before` are shown. */
+async function fillGap(/** @type {number} */ after, /** @type {number} */ before) {
+  let cursor = before;
+  while (cursor > after + 1) {
+    const page = await fetchPage(cursor, 200);
+    for (const event of page.events) if (event.seq > after) applyEvent(event, false);
+    const first = page.events[0];
+    if (!first || !page.hasMore) break;
+    cursor = first.seq;
+  }
+}
+
+/** @param {number} before @param {number} limit */
+async function fetchPage(before, limit) {
+  const res = await fetch(`/api/rooms/${encodeURIComponent(room)}/messages?before=${before}&limit=${limit}`);
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return /** @type {{ events: import('./types.js').ChatEvent[], hasMore: boolean }} */ (await res.json());
+}
+
+// ---------------------------------------------------------------- outbox
+
+/** @param {string} text */
+function submit(text) {
+  /** @type {import('./types.js').OutboxEntry} */
+  const entry = { clientMsgId: newId(), text, at: Date.now() };
+  if (state.dmTarget) entry.to = state.dmTarget;
+  state.outbox.push(entry);
+  storage.saveOutbox(room, state.outbox);
+  timeline.addPending(entry, connection.isOpen ? 'sending…' : 'waiting for connection');
+  sendEntry(entry);
+}
+
+/** @param {import('./types.js').OutboxEntry} entry */
+function sendEntry(entry) {
+  if (!state.outbox.includes(entry)) return; // acknowledged meanwhile
+  const frame = entry.to
+    ? { type: 'direct', to: entry.to.id, text: entry.text, clientMsgId: entry.clientMsgId }
+    : { type: 'message', text: entry.text, clientMsgId: entry.clientMsgId };
+  if (connection.send(frame)) timeline.setPendingStatus(entry.clientMsgId, 'sending…');
+}
+
+/** Everything not acknowledged goes (again) after each welcome; the server stores each clientMsgId once. */
+function flushOutbox() {
+  for (const entry of state.outbox) {
+    timeline.addPending(entry, 'sending…');
+    sendEntry(entry);
+  }
+}
+
+/** @param {string} clientMsgId */
+function acknowledged(clientMsgId) {
+  removeFromOutbox(clientMsgId);
+  timeline.removePending(clientMsgId);
+}
+
+/** @param {string} clientMsgId */
+function removeFromOutbox(clientMsgId) {
+  const before = state.outbox.length;
+  state.outbox = state.outbox.filter((e) => e.clientMsgId !== clientMsgId);
+  if (state.outbox.length !== before) storage.saveOutbox(room, state.outbox);
+}
+
+// ---------------------------------------------------------------- members, typing, attention
+
+function renderMembers() {
+  const members = [...state.members.values()].sort((a, b) => a.name.localeCompare(b.name));
+  ui.members.replaceChildren(
+    ...members.map((m) => {
+      const li = document.createElement('li');
+      const isMe = state.me !== null && m.id === state.me.id;
+      if (isMe) {
+        const span = document.createElement('span');
+        span.textContent = `${m.name} (you)`;
+        li.append(span);
+        li.className = 'me';
+      } else {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.textContent = m.name;
+        button.title = `Send ${m.name} a private message`;
+        button.addEventListener('click', () => setDmTarget(m));
+        li.append(button);
+      }
+      return li;
+    }),
+  );
+  ui.memberCount.textContent = String(members.length);
+  ui.onlineCount.textContent = String(members.length);
+  if (state.dmTarget && !state.members.has(state.dmTarget.id)) setDmTarget(null);
+}
+
+/** @param {import('./types.js').Member | null} member */
+function setDmTarget(member) {
+  state.dmTarget = member;
+  ui.dmChip.hidden = member === null;
+  ui.dmName.textContent = member?.name ?? '';
+  ui.text.placeholder = member ? `Private message to ${member.name}…` : 'Write a message…';
+  if (member) {
+    ui.membersPanel.classList.remove('open');
+    ui.membersToggle.setAttribute('aria-expanded', 'false');
+    ui.text.focus();
+  }
+}
+
+/** @param {import('./types.js').Member} member */
+function showTyping(member) {
+  if (state.me && member.id === state.me.id) return;
+  clearTyping(member.id);
+  state.typing.set(member.id, { name: member.name, timer: setTimeout(() => clearTyping(member.id), TYPING_SHOW_MS) });
+  renderTyping();
+}
+
+/** @param {string} memberId */
+function clearTyping(memberId) {
+  const t = state.typing.get(memberId);
+  if (!t) return;
+  clearTimeout(t.timer);
+  state.typing.delete(memberId);
+  renderTyping();
+}
+
+function renderTyping() {
+  const names = [...state.typing.values()].map((t) => t.name);
+  ui.typing.textContent =
+    names.length === 0
+      ? ''
+      : names.length === 1
+        ? `${names[0]} is typing…`
+        : names.length === 2
+          ? `${names[0]} and ${names[1]} are typing…`
+          : 'Several people are typing…';
+}
+
+/**
+ * A message from someone else: announce it to screen readers; while the tab is hidden count it in
+ * the title and, when the user turned alerts on, notify.
+ * @param {string} name @param {string} text @param {boolean} isPrivate
+ */
+function attention(name, text, isPrivate) {
+  ui.announcer.textContent = `${isPrivate ? 'Private message from ' : ''}${name}: ${text.slice(0, 200)}`;
+  if (!document.hidden) return;
+  state.unread++;
+  document.title = `(${state.unread}) ${baseTitle}`;
+  if (!storage.alertsOn()) return;
+  if ('Notification' in window && Notification.permission === 'granted') {
+    new Notification(`${name} in #${room}`, { body: text.slice(0, 140), tag: `roomchat-${room}` });
+  } else {
+    beep();
+  }
+}
+
+function beep() {
+  try {
+    const audio = new AudioContext();
+    const tone = audio.createOscillator();
+    const gain = audio.createGain();
+    tone.frequency.value = 660;
+    gain.gain.setValueAtTime(0.08, audio.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.25);
+    tone.connect(gain).connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.25);
+  } catch {
+    /* no audio */
+  }
+}
+
+function renderAlerts() {
+  const on = storage.alertsOn();
+  ui.alerts.setAttribute('aria-pressed', String(on));
+  ui.alerts.textContent = on ? 'Alerts on' : 'Alerts off';
+}
+
+function renderLogTop() {
+  ui.loadOlder.hidden = !state.hasOlder || state.loadingOlder;
+  ui.logTop.dataset.state = state.loadingOlder ? 'loading' : state.hasOlder ? 'more' : 'start';
+}
+
+function renderCounter() {
+  const n = codePoints(ui.text.value);
+  const over = n > TEXT_MAX;
+  ui.counter.textContent = n > TEXT_MAX - 500 ? `${n} / ${TEXT_MAX}` : '';
+  ui.counter.classList.toggle('over', over);
+  ui.text.setAttribute('aria-invalid', String(over));
+  ui.send.disabled = ui.text.value.trim() === '' || over;
+}
+
+function autosize() {
+  ui.text.style.height = 'auto';
+  ui.text.style.height = `${Math.min(ui.text.scrollHeight, 200)}px`;
+}
+
+// ---------------------------------------------------------------- user input
+
+ui.composer.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const text = ui.text.value.trim();
+  if (!text || codePoints(text) > TEXT_MAX) return;
+  submit(text);
+  // the others stop showing us as typing when the message arrives: announce the next burst at once
+  state.lastTypingSent = 0;
+  ui.text.value = '';
+  renderCounter();
+  autosize();
+});
+
+ui.text.addEventListener('keydown', (e) => {
+  // Enter that confirms an IME composition (Japanese, Chinese input) is not a send
+  if (e.key !== 'Enter' || e.isComposing || e.keyCode === 229) return;
+  if (e.shiftKey) return;
+  e.preventDefault();
+  ui.composer.requestSubmit();
+});
+
+ui.text.addEventListener('input', () => {
+  renderCounter();
+  autosize();
+  const now = Date.now();
+  if (ui.text.value.trim() && now - state.lastTypingSent > TYPING_SEND_EVERY_MS && !state.dmTarget) {
+    if (connection.send({ type: 'typing' })) state.lastTypingSent = now;
+  }
+});
+
+ui.dmCancel.addEventListener('click', () => {
+  setDmTarget(null);
+  ui.text.focus();
+});
+
+ui.log.addEventListener('scroll', () => {
+  if (ui.log.scrollTop < 80) void loadOlder();
+  if (timeline.isNearBottom()) ui.pill.hidden = true;
+});
+ui.loadOlder.addEventListener('click', () => void loadOlder());
+ui.pill.addEventListener('click', () => {
+  timeline.scrollToBottom();
+  ui.pill.hidden = true;
+});
+
+ui.nameForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const name = ui.nameInput.value.trim().normalize('NFC');
+  if (!name || codePoints(name) > 32) return;
+  storage.setDisplayName(name);
+  if (state.me && name !== state.me.name) connection.send({ type: 'rename', name });
+});
+
+ui.copyLink.addEventListener('click', async () => {
+  const link = `${location.origin}/?room=${encodeURIComponent(room)}`;
+  try {
+    await navigator.clipboard.writeText(link);
+    ui.copyLink.textContent = 'Link copied';
+  } catch {
+    window.prompt('Copy this link:', link);
+  }
+  setTimeout(() => {
+    ui.copyLink.textContent = 'Copy link';
+  }, 2000);
+});
+
+ui.alerts.addEventListener('click', async () => {
+  const on = !storage.alertsOn();
+  storage.setAlerts(on);
+  if (on && 'Notification' in window && Notification.permission === 'default') await Notification.requestPermission();
+  renderAlerts();
+});
+
+ui.membersToggle.addEventListener('click', () => {
+  const open = ui.membersPanel.classList.toggle('open');
+  ui.membersToggle.setAttribute('aria-expanded', String(open));
+});
+
+document.addEventListener('visibilitychange', () => {
+  if (document.hidden) return;
+  state.unread = 0;
+  document.title = baseTitle;
+});
+
+window.addEventListener('online', () => connection.retryNow());
+
+// ---------------------------------------------------------------- start
+
+storage.rememberRoom(room);
+renderAlerts();
+renderCounter();
+for (const entry of state.outbox) timeline.addPending(entry, 'waiting for connection');
+
+if (storage.displayName()) {
+  connection.connect();
+} else {
+  // pick a name once; it is kept for every room
+  ui.nameDialog.showModal();
+  ui.nameDialogInput.focus();
+  ui.nameDialogForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const name = ui.nameDialogInput.value.trim().normalize('NFC');
+    if (name && codePoints(name) <= 32) storage.setDisplayName(name);
+    ui.nameDialog.close();
+  });
+  ui.nameDialog.addEventListener('close', () => {
+    connection.connect();
+    ui.text.focus();
+  });
+}

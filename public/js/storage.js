@@ -1,0 +1,92 @@
+// What the browser keeps between visits, in localStorage: the private uid, the display name, the
+// rooms visited lately, the outbox of each room, and the alert preference.
+
+const UID_KEY = 'roomchat.uid';
+const NAME_KEY = 'roomchat.name';
+const RECENT_KEY = 'roomchat.recent';
+const ALERTS_KEY = 'roomchat.alerts';
+const RECENT_MAX = 8;
+
+/** @param {string} key */
+function read(key) {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null; // storage disabled: the page still works, it just forgets
+  }
+}
+
+/** @param {string} key @param {string | null} value */
+function write(key, value) {
+  try {
+    if (value === null) localStorage.removeItem(key);
+    else localStorage.setItem(key, value);
+  } catch {
+    /* storage full or disabled */
+  }
+}
+
+/** The uid of this browser: generated once, a private credential never shown to anyone. */
+export function uid() {
+  let id = read(UID_KEY);
+  if (!id || !/^[A-Za-z0-9_-]{8,64}$/.test(id)) {
+    const bytes = crypto.getRandomValues(new Uint8Array(18));
+    id = btoa(String.fromCharCode(...bytes))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
+      .replace(/=+$/, '');
+    write(UID_KEY, id);
+  }
+  return id;
+}
+
+export function displayName() {
+  return read(NAME_KEY) ?? '';
+}
+
+/** @param {string} name */
+export function setDisplayName(name) {
+  write(NAME_KEY, name);
+}
+
+/** @returns {{ room: string, at: number }[]} newest first */
+export function recentRooms() {
+  try {
+    const list = JSON.parse(read(RECENT_KEY) ?? '[]');
+    return Array.isArray(list) ? list.filter((r) => typeof r?.room === 'string' && typeof r?.at === 'number') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** @param {string} room */
+export function rememberRoom(room) {
+  const list = [{ room, at: Date.now() }, ...recentRooms().filter((r) => r.room !== room)].slice(0, RECENT_MAX);
+  write(RECENT_KEY, JSON.stringify(list));
+}
+
+/** @param {string} room @returns {import('./types.js').OutboxEntry[]} */
+export function loadOutbox(room) {
+  try {
+    const list = JSON.parse(read(`roomchat.outbox.${room}`) ?? '[]');
+    return Array.isArray(list)
+      ? list.filter((e) => typeof e?.clientMsgId === 'string' && typeof e?.text === 'string')
+      : [];
+  } catch {
+    return [];
+  }
+}
+
+/** @param {string} room @param {import('./types.js').OutboxEntry[]} entries */
+export function saveOutbox(room, entries) {
+  write(`roomchat.outbox.${room}`, entries.length ? JSON.stringify(entries) : null);
+}
+
+export function alertsOn() {
+  return read(ALERTS_KEY) === 'on';
+}
+
+/** @param {boolean} on */
+export function setAlerts(on) {
+  write(ALERTS_KEY, on ? 'on' : null);
+}
