@@ -1,0 +1,109 @@
+/**
+ * The landing page, the first visit (name dialog), renaming, the phone layout and attention, in
+ * real Chromium.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './browser.js';
+import { e2eRoom, openRoom, RestartableServer } from './harness.js';
+
+/** Make the page believe its tab was hidden or shown (a string: no build helpers in the page). */
+const setHidden = (page: Page, hidden: boolean) =>
+  page.evaluate(
+    `Object.defineProperty(document, 'hidden', { configurable: true, get() { return ${hidden}; } });
+     document.dispatchEvent(new Event('visibilitychange'));`,
+  );
+
+let browser: Browser;
+before(async () => {
+  browser = await launchChromium();
+});
+after(() => browser?.close());
+
+test('the landing page creates unguessable rooms, joins by name and lists recent rooms', async (t) => {
+  const server = await RestartableServer.start(t);
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const page = await context.newPage();
+  await page.goto(server.url);
+  assert.equal(await page.isVisible('#recent'), false, 'no recent rooms on a first visit');
+  await page.click('#create-room');
+  await page.waitForURL(/\?room=room-[a-z2-7]{16}$/);
+  const created = new URL(page.url()).searchParams.get('room');
+  await page.fill('#name-dialog-input', 'Alice');
+  await page.click('#name-dialog-form button.primary');
+  await page.waitForSelector('#members li.me');
+
+  await page.goto(server.url);
+  await page.fill('#room', 'bad room!');
+  await page.click('#join-form button[type=submit]');
+  assert.match((await page.textContent('#room-error')) ?? '', /letters, digits/);
+  assert.equal(new URL(page.url()).pathname, '/', 'stayed on the landing page');
+  await page.fill('#room', '  Team-Lunch ');
+  await page.click('#join-form button[type=submit]');
+  await page.waitForURL(/\?room=team-lunch$/);
+  assert.equal(await page.textContent('h1.room-name'), '#team-lunch');
+  await page.waitForSelector('#members li.me');
+  assert.equal(await page.isVisible('#name-dialog'), false, 'the name is asked once');
+
+  await page.goto(server.url);
+  const recent = await page.$$eval('#recent-list a', (l) => l.map((a) => a.textContent));
+  assert.deepEqual(recent, ['#team-lunch', `#${created}`]);
+});
+
+test('a first visit asks for a name; a rename shows to others and is remembered', async (t) => {
+  const server = await RestartableServer.start(t);
+  const room = e2eRoom();
+  const bob = await openRoom(browser, t, server.url, room, 'Bob');
+  const context = await browser.newContext();
+  t.after(() => context.close());
+  const page = await context.newPage();
+  await page.goto(`${server.url}/?room=${room}`);
+  await page.waitForSelector('#name-dialog[open]');
+  await page.fill('#name-dialog-input', 'Alice');
+  await page.press('#name-dialog-input', 'Enter');
+  await bob.page.waitForFunction(() =>
+    [...document.querySelectorAll('#members li')].some((l) => l.textContent === 'Alice'),
+  );
+  await page.fill('#name', 'Ally');
+  await page.click('#name-form button');
+  await bob.page.waitForSelector('#events li.system:text("Alice is now Ally")');
+  await page.reload();
+  await page.waitForSelector('#members li.me:has-text("Ally (you)")');
+  assert.equal(await page.inputValue('#name'), 'Ally');
+});
+
+test('on a 360 px phone the page fits and the members panel opens from the top bar', async (t) => {
+  const server = await RestartableServer.start(t);
+  const room = e2eRoom();
+  const alice = await openRoom(browser, t, server.url, room, 'Alice', { width: 360, height: 720 });
+  await openRoom(browser, t, server.url, room, 'Bob');
+  const page = alice.page;
+  await page.waitForFunction(() => document.getElementById('member-count')?.textContent === '2');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), 'no horizontal scrolling');
+  assert.equal(await page.isVisible('#members li.me'), false, 'the panel is folded away');
+  await page.click('#members-toggle');
+  assert.equal(await page.getAttribute('#members-toggle', 'aria-expanded'), 'true');
+  await page.waitForSelector('#members li button:text("Bob")', { state: 'visible' });
+  await page.click('#members li button:text("Bob")');
+  assert.equal(await page.isVisible('#dm-chip'), true, 'choosing a member starts a private message');
+  await alice.send('hello from a phone');
+  await alice.waitForMessage('hello from a phone');
+});
+
+test('while the tab is hidden, new messages count in the title', async (t) => {
+  const server = await RestartableServer.start(t);
+  const room = e2eRoom();
+  const alice = await openRoom(browser, t, server.url, room, 'Alice');
+  const bob = await openRoom(browser, t, server.url, room, 'Bob');
+  const title = await alice.page.title();
+  await setHidden(alice.page, true);
+  await bob.send('one');
+  await bob.send('two');
+  await alice.waitForMessage('two');
+  assert.equal(await alice.page.title(), `(2) ${title}`);
+  assert.equal(await alice.page.textContent('#announcer'), 'Bob: two', 'announced to screen readers');
+  await setHidden(alice.page, false);
+  assert.equal(await alice.page.title(), title);
+});
