@@ -3,9 +3,7 @@
  * The only module that reads `process.env`.
  * @see https://github.com/fastify/env-schema
  */
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { envSchema } from 'env-schema';
 import { type Static, Type } from 'typebox';
 
@@ -28,7 +26,7 @@ export const EnvSchema = Type.Object({
   ),
   SQLITE_PATH: Type.String({ minLength: 1, default: './data/roomchat.db', description: 'history file' }),
   SERVER_SECRET: Type.Optional(
-    Type.String({ minLength: 16, description: 'key for member ids; generated into the data folder when unset' }),
+    Type.String({ minLength: 16, description: 'key for member ids; generated once into the store when unset' }),
   ),
   ALLOWED_ORIGINS: Type.String({ default: '', description: 'comma-separated origins allowed besides our own' }),
   LEAVE_GRACE_MS: Millis(5000, 'how long a member may be gone before its leave is logged'),
@@ -51,8 +49,8 @@ export interface Config {
   host: string;
   logLevel: Env['LOG_LEVEL'];
   sqlitePath: string;
-  /** Key of the member-id hash. */
-  serverSecret: string;
+  /** Key of the member-id hash; unset: the store's, generated once. */
+  serverSecret?: string;
   allowedOrigins: string[];
   leaveGraceMs: number;
   pingIntervalMs: number;
@@ -81,13 +79,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     const detail = (err as Error).message.replace(/env\//g, '');
     throw new ConfigError(`invalid configuration: ${detail}`);
   }
-  const sqlitePath = resolve(env.SQLITE_PATH);
+  if ((env.REDIS_URL === undefined) !== (env.DATABASE_URL === undefined)) {
+    throw new ConfigError('invalid configuration: cluster mode needs both REDIS_URL and DATABASE_URL (or neither)');
+  }
   return {
     port: env.PORT,
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
-    sqlitePath,
-    serverSecret: env.SERVER_SECRET ?? loadOrCreateSecret(dirname(sqlitePath)),
+    sqlitePath: resolve(env.SQLITE_PATH),
+    serverSecret: env.SERVER_SECRET,
     allowedOrigins: env.ALLOWED_ORIGINS.split(/[\s,]+/).filter(Boolean),
     leaveGraceMs: env.LEAVE_GRACE_MS,
     pingIntervalMs: env.PING_INTERVAL_MS,
@@ -101,21 +101,4 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL,
     redisPrefix: env.REDIS_PREFIX,
   };
-}
-
-/**
- * Member ids are a keyed hash of room and uid, so the key must outlive restarts: keep a generated
- * one beside the history file.
- */
-function loadOrCreateSecret(dataDir: string): string {
-  const file = resolve(dataDir, 'server-secret');
-  if (existsSync(file)) {
-    const secret = readFileSync(file, 'utf8').trim();
-    if (secret.length >= 16) return secret;
-  }
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'w' });
-  chmodSync(file, 0o600);
-  return secret;
 }

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { tempDir } from './helpers.js';
 
-test('defaults follow the protocol; the secret is generated once and kept beside the data', (t) => {
+test('defaults follow the protocol', (t) => {
   const dir = tempDir(t);
   const env = { SQLITE_PATH: join(dir, 'data', 'chat.db') };
   const c = loadConfig(env);
+  assert.equal(c.sqlitePath, join(dir, 'data', 'chat.db'));
+  assert.equal(c.serverSecret, undefined, 'unset: the store keeps one');
   assert.equal(c.port, 3000);
   assert.equal(c.leaveGraceMs, 5000);
   assert.equal(c.pingIntervalMs, 30000);
@@ -19,18 +20,21 @@ test('defaults follow the protocol; the secret is generated once and kept beside
   assert.equal(c.presenceTtlMs, 15000);
   assert.equal(c.redisPrefix, 'roomchat:');
   assert.deepEqual(c.allowedOrigins, []);
-  assert.equal(readFileSync(join(dir, 'data', 'server-secret'), 'utf8').trim(), c.serverSecret);
-  assert.equal(loadConfig(env).serverSecret, c.serverSecret, 'the same secret after a restart');
+  assert.equal(c.redisUrl, undefined);
 });
 
-test('numbers are coerced, lists split, and SERVER_SECRET wins over the file', (t) => {
+test('numbers are coerced, lists split, SERVER_SECRET and cluster URLs are taken', (t) => {
   const c = loadConfig({
     SQLITE_PATH: join(tempDir(t), 'chat.db'),
     PORT: '8080',
     LEAVE_GRACE_MS: '300',
     ALLOWED_ORIGINS: 'http://a.example, http://b.example',
     SERVER_SECRET: 'a-secret-of-enough-length',
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    DATABASE_URL: 'postgres://127.0.0.1/test',
   });
+  assert.equal(c.redisUrl, 'redis://127.0.0.1:6379');
+  assert.equal(c.databaseUrl, 'postgres://127.0.0.1/test');
   assert.equal(c.port, 8080);
   assert.equal(c.leaveGraceMs, 300);
   assert.deepEqual(c.allowedOrigins, ['http://a.example', 'http://b.example']);
@@ -52,4 +56,5 @@ test('a bad variable is refused with a message that names it', (t) => {
       `${key}=${value}`,
     );
   }
+  assert.throws(() => loadConfig({ ...base, REDIS_URL: 'redis://x' }), /both REDIS_URL and DATABASE_URL/);
 });

@@ -119,6 +119,16 @@ export function historyStoreContract(name: string, factory: StoreFactory): void 
     assert.equal((await say(again, room, 'a', 'after')).event.seq, 3);
   });
 
+  test(`${name}: the secret is stored once; later candidates get the first`, async (t) => {
+    const { store, reopen } = await factory.open(t);
+    const first = await store.secret(`candidate-${Math.random()}`);
+    assert.equal(await store.secret('another-candidate-123'), first);
+    await store.close();
+    const again = await reopen();
+    t.after(() => again.close());
+    assert.equal(await again.secret('yet-another-candidate'), first, 'the same after a restart');
+  });
+
   test(`${name}: ping answers while open`, async (t) => {
     const { store } = await factory.open(t);
     await store.ping();

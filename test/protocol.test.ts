@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkText, errorFrame, parseClientFrame, serializeEvent, TEXT_MAX } from '../src/chat/protocol.js';
+import { checkText, errorFrame, parseClientFrame, TEXT_MAX } from '../src/chat/protocol.js';
+import { splitAroundSeq } from '../src/chat/store/shared.js';
 
 test('well-formed client frames parse to typed frames', () => {
   assert.deepEqual(parseClientFrame('{"type":"message","text":"hi","clientMsgId":"c1"}'), {
@@ -61,8 +62,18 @@ test('text is trimmed and limited to 4000 code points', () => {
 });
 
 test('events serialize with seq after room, and errors carry clientMsgId only when given', () => {
-  const json = serializeEvent({ type: 'join', room: 'r', member: { id: 'm', name: 'n' }, ts: 'T' }, 7);
-  assert.equal(json, '{"type":"join","room":"r","seq":7,"member":{"id":"m","name":"n"},"ts":"T"}');
+  const [head, tail] = splitAroundSeq({ type: 'join', room: 'r', member: { id: 'm', name: 'n' }, ts: 'T' });
+  assert.equal(`${head}7${tail}`, '{"type":"join","room":"r","seq":7,"member":{"id":"m","name":"n"},"ts":"T"}');
+  const message = {
+    type: 'message' as const,
+    room: 'r"',
+    id: 'i',
+    from: { id: 'm', name: 'n' },
+    text: '"}\n',
+    ts: 'T',
+  };
+  const [h, t] = splitAroundSeq(message);
+  assert.deepEqual(JSON.parse(`${h}12${t}`), { ...message, seq: 12 }, 'whatever the text holds');
   assert.deepEqual(JSON.parse(errorFrame({ code: 'invalid_text', message: 'm' })), {
     type: 'error',
     code: 'invalid_text',

@@ -168,12 +168,6 @@ export interface ErrorFrameOut {
   clientMsgId?: string;
 }
 
-/** The JSON text of an event with its seq, with keys in the documented order. */
-export function serializeEvent(draft: EventDraft, seq: number): string {
-  const { type, room, ...rest } = draft;
-  return JSON.stringify({ type, room, seq, ...rest });
-}
-
 export function errorFrame(refusal: Refusal): string {
   const frame: ErrorFrameOut = { type: 'error', code: refusal.code, message: refusal.message };
   if (refusal.clientMsgId !== undefined) frame.clientMsgId = refusal.clientMsgId;

@@ -49,6 +49,11 @@ export interface HistoryStore {
   latestSeq(room: string): Promise<number>;
   /** Members the log says are in the room (joined, not left), with their latest names. */
   loggedMembers(room: string): Promise<LoggedMember[]>;
+  /**
+   * The deployment's member-id secret: the one stored already, or `candidate`, stored now. Every
+   * instance sharing the store gets the same one.
+   */
+  secret(candidate: string): Promise<string>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -5,7 +5,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { serializeEvent } from '../protocol.js';
 import type {
   AppendInput,
   AppendResult,
@@ -14,8 +13,7 @@ import type {
   ReadOptions,
   StoredEvent,
 } from './history-store.js';
-
-const SCHEMA_VERSION = 1;
+import { presenceFromRows, splitAroundSeq } from './shared.js';
 
 const MIGRATIONS: readonly string[] = [
   // 1: the log, one row per event; seq is per room and gap-free
@@ -31,6 +29,8 @@ const MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX events_client_msg_id ON events (room, member_id, client_msg_id)
      WHERE client_msg_id IS NOT NULL;
    CREATE INDEX events_member ON events (room, member_id, seq);`,
+  // 2: deployment-wide settings (the member-id secret)
+  `CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`,
 ];
 
 export interface SqliteStoreOptions {
@@ -68,6 +68,8 @@ export class SqliteStore implements HistoryStore {
       oldest: db.prepare<[string, number, number, number], StoredEvent>(
         'SELECT seq, json FROM events WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?',
       ),
+      insertSetting: db.prepare<[string, string]>('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)'),
+      setting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
       presence: db.prepare<[string, string], { type: string; json: string }>(
         `SELECT e.type, e.json FROM events e
            JOIN (SELECT member_id, MAX(seq) AS seq FROM events
@@ -81,10 +83,10 @@ export class SqliteStore implements HistoryStore {
 
   #migrate(): void {
     const current = this.#db.pragma('user_version', { simple: true }) as number;
-    if (current > SCHEMA_VERSION) {
-      throw new Error(`the history file has schema version ${current}, newer than this server (${SCHEMA_VERSION})`);
+    if (current > MIGRATIONS.length) {
+      throw new Error(`the history file has schema version ${current}, newer than this server (${MIGRATIONS.length})`);
     }
-    for (let v = current; v < SCHEMA_VERSION; v++) {
+    for (let v = current; v < MIGRATIONS.length; v++) {
       this.#db.transaction(() => {
         this.#db.exec(MIGRATIONS[v] as string);
         this.#db.pragma(`user_version = ${v + 1}`);
@@ -108,7 +110,8 @@ export class SqliteStore implements HistoryStore {
       if (original) return { event: original, duplicate: true };
     }
     const seq = this.#latestSeq(room) + 1;
-    const json = serializeEvent(draft, seq);
+    const [head, tail] = splitAroundSeq(draft);
+    const json = `${head}${seq}${tail}`;
     this.#stmt.insert.run(room, seq, draft.type, memberId, clientMsgId ?? null, json);
     this.#latest.set(room, seq);
     return { event: { seq, json }, duplicate: false };
@@ -135,13 +138,12 @@ export class SqliteStore implements HistoryStore {
   }
 
   async loggedMembers(room: string): Promise<LoggedMember[]> {
-    const members: LoggedMember[] = [];
-    for (const row of this.#stmt.presence.all(room, room)) {
-      if (row.type === 'leave') continue;
-      const { member } = JSON.parse(row.json) as { member: LoggedMember };
-      members.push({ id: member.id, name: member.name });
-    }
-    return members;
+    return presenceFromRows(this.#stmt.presence.all(room, room));
+  }
+
+  async secret(candidate: string): Promise<string> {
+    this.#stmt.insertSetting.run('server_secret', candidate);
+    return (this.#stmt.setting.get('server_secret') as { value: string }).value;
   }
 
   async ping(): Promise<void> {

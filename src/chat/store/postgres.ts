@@ -1,0 +1,177 @@
+/**
+ * The cluster HistoryStore: PostgreSQL, shared by every instance. A room's seq is allocated under
+ * the lock of its `rooms` row inside the same statement that inserts the event, so concurrent
+ * instances never share or skip a seq; the clientMsgId check runs under that lock too.
+ * @see https://node-postgres.com
+ */
+import pg from 'pg';
+import type {
+  AppendInput,
+  AppendResult,
+  HistoryStore,
+  LoggedMember,
+  ReadOptions,
+  StoredEvent,
+} from './history-store.js';
+import { presenceFromRows, splitAroundSeq } from './shared.js';
+
+/** Versioned migrations, applied in order under an advisory lock; never edit one that shipped. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE rooms (
+     room TEXT PRIMARY KEY,
+     last_seq BIGINT NOT NULL
+   );
+   CREATE TABLE events (
+     room TEXT NOT NULL,
+     seq BIGINT NOT NULL,
+     type TEXT NOT NULL,
+     member_id TEXT NOT NULL,
+     client_msg_id TEXT,
+     json TEXT NOT NULL,
+     PRIMARY KEY (room, seq)
+   );
+   CREATE UNIQUE INDEX events_client_msg_id ON events (room, member_id, client_msg_id)
+     WHERE client_msg_id IS NOT NULL;
+   CREATE INDEX events_member ON events (room, member_id, seq);
+   CREATE TABLE settings (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   );
+   -- one round trip per append: lock the room, answer a clientMsgId retry with the original, or
+   -- take the next seq and insert; the JSON text is stored with its seq spliced in
+   CREATE FUNCTION roomchat_append(p_room TEXT, p_type TEXT, p_member TEXT, p_cmid TEXT,
+                                   p_head TEXT, p_tail TEXT)
+   RETURNS TABLE (seq BIGINT, json TEXT, duplicate BOOLEAN) LANGUAGE plpgsql AS $$
+   DECLARE
+     v_seq BIGINT;
+   BEGIN
+     INSERT INTO rooms (room, last_seq) VALUES (p_room, 0) ON CONFLICT (room) DO NOTHING;
+     SELECT r.last_seq INTO v_seq FROM rooms r WHERE r.room = p_room FOR UPDATE;
+     IF p_cmid IS NOT NULL THEN
+       RETURN QUERY SELECT e.seq, e.json, TRUE FROM events e
+         WHERE e.room = p_room AND e.member_id = p_member AND e.client_msg_id = p_cmid;
+       IF FOUND THEN RETURN; END IF;
+     END IF;
+     v_seq := v_seq + 1;
+     UPDATE rooms SET last_seq = v_seq WHERE room = p_room;
+     INSERT INTO events (room, seq, type, member_id, client_msg_id, json)
+       VALUES (p_room, v_seq, p_type, p_member, p_cmid, p_head || v_seq || p_tail);
+     RETURN QUERY SELECT v_seq, p_head || v_seq || p_tail, FALSE;
+   END $$;`,
+];
+
+/** Any number: the advisory lock that serializes migrations of concurrent instances. */
+const MIGRATION_LOCK = 0x726f6f6d;
+
+export interface PostgresStoreOptions {
+  /** postgres://user@host:port/database */
+  connectionString: string;
+  /** Connections in the pool. @default 10 */
+  poolSize?: number;
+  /** Called for errors of idle connections (the server went away); the pool replaces them. */
+  onError?(err: Error): void;
+}
+
+export class PostgresStore implements HistoryStore {
+  readonly #pool: pg.Pool;
+
+  private constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  /** Connect and bring the schema up to date. */
+  static async open({ connectionString, poolSize = 10, onError }: PostgresStoreOptions): Promise<PostgresStore> {
+    const pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 3000 });
+    pool.on('error', (err) => onError?.(err));
+    try {
+      await migrate(pool);
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return new PostgresStore(pool);
+  }
+
+  async append({ draft, memberId, clientMsgId }: AppendInput): Promise<AppendResult> {
+    const [head, tail] = splitAroundSeq(draft);
+    const { rows } = await this.#pool.query<{ seq: string; json: string; duplicate: boolean }>(
+      'SELECT seq, json, duplicate FROM roomchat_append($1, $2, $3, $4, $5, $6)',
+      [draft.room, draft.type, memberId, clientMsgId ?? null, head, tail],
+    );
+    const row = rows[0];
+    if (!row) throw new Error('roomchat_append returned nothing');
+    return { event: { seq: Number(row.seq), json: row.json }, duplicate: row.duplicate };
+  }
+
+  async read(room: string, { afterSeq = 0, beforeSeq, limit, keep = 'newest' }: ReadOptions): Promise<StoredEvent[]> {
+    const order = keep === 'oldest' ? 'ASC' : 'DESC';
+    const { rows } = await this.#pool.query<{ seq: string; json: string }>(
+      `SELECT seq, json FROM events WHERE room = $1 AND seq > $2 AND seq < $3 ORDER BY seq ${order} LIMIT $4`,
+      [room, afterSeq, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit],
+    );
+    const events = rows.map((r) => ({ seq: Number(r.seq), json: r.json }));
+    return keep === 'oldest' ? events : events.reverse();
+  }
+
+  async latestSeq(room: string): Promise<number> {
+    const { rows } = await this.#pool.query<{ last_seq: string }>('SELECT last_seq FROM rooms WHERE room = $1', [room]);
+    return Number(rows[0]?.last_seq ?? 0);
+  }
+
+  async loggedMembers(room: string): Promise<LoggedMember[]> {
+    const { rows } = await this.#pool.query<{ type: string; json: string }>(
+      `SELECT e.type, e.json FROM events e
+         JOIN (SELECT member_id, MAX(seq) AS seq FROM events
+                WHERE room = $1 AND type IN ('join', 'leave', 'rename') GROUP BY member_id) last
+           ON e.room = $1 AND e.seq = last.seq`,
+      [room],
+    );
+    return presenceFromRows(rows);
+  }
+
+  async secret(candidate: string): Promise<string> {
+    const { rows } = await this.#pool.query<{ value: string }>(
+      `WITH ins AS (INSERT INTO settings (key, value) VALUES ('server_secret', $1) ON CONFLICT (key) DO NOTHING RETURNING value)
+       SELECT value FROM ins UNION ALL SELECT value FROM settings WHERE key = 'server_secret'`,
+      [candidate],
+    );
+    return (rows[0] as { value: string }).value;
+  }
+
+  async ping(): Promise<void> {
+    await this.#pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}
+
+async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS roomchat_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+    );
+    const { rows } = await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM roomchat_migrations');
+    const current = rows[0]?.v ?? 0;
+    if (current > MIGRATIONS.length) {
+      throw new Error(`the database has schema version ${current}, newer than this server (${MIGRATIONS.length})`);
+    }
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      await client.query('BEGIN');
+      try {
+        await client.query(MIGRATIONS[v] as string);
+        await client.query('INSERT INTO roomchat_migrations (version) VALUES ($1)', [v + 1]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw err;
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+    client.release();
+  }
+}

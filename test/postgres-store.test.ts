@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PostgresStore } from '../src/chat/store/postgres.js';
+import { historyStoreContract } from './history-store.contract.js';
+import { TEST_DATABASE_URL } from './services.js';
+
+const open = () => PostgresStore.open({ connectionString: TEST_DATABASE_URL, poolSize: 4 });
+
+historyStoreContract('PostgresStore', {
+  async open(t) {
+    const store = await open();
+    t.after(() => store.close().catch(() => {}));
+    return { store, reopen: open };
+  },
+});
+
+const message = (room: string, text: string, clientMsgId?: string) => ({
+  draft: { type: 'message' as const, room, id: text, from: { id: 'a', name: 'A' }, text, ts: new Date().toISOString() },
+  memberId: 'a',
+  clientMsgId,
+});
+
+test('PostgresStore: two instances appending to one room at once share one gap-free log', async (t) => {
+  const [one, two] = await Promise.all([open(), open()]);
+  t.after(() => Promise.all([one.close(), two.close()]));
+  const room = `pg-race-${Math.random().toString(36).slice(2)}`;
+  const results = await Promise.all(
+    Array.from({ length: 80 }, (_, i) => (i % 2 ? one : two).append(message(room, `m${i}`))),
+  );
+  const seqs = results.map((r) => r.event.seq).sort((a, b) => a - b);
+  assert.deepEqual(
+    seqs,
+    Array.from({ length: 80 }, (_, i) => i + 1),
+  );
+  assert.equal(await two.latestSeq(room), 80);
+});
+
+test('PostgresStore: the same clientMsgId sent to two instances at once is stored once', async (t) => {
+  const [one, two] = await Promise.all([open(), open()]);
+  t.after(() => Promise.all([one.close(), two.close()]));
+  const room = `pg-dup-${Math.random().toString(36).slice(2)}`;
+  const [x, y] = await Promise.all([
+    one.append(message(room, 'raced', 'cm')),
+    two.append(message(room, 'raced', 'cm')),
+  ]);
+  assert.deepEqual(x.event, y.event);
+  assert.deepEqual([x.duplicate, y.duplicate].sort(), [false, true]);
+  assert.equal(await one.latestSeq(room), 1, 'no seq was used up by the duplicate');
+});
+
+test('PostgresStore: migrations are recorded and run once however many instances start', async (t) => {
+  const stores = await Promise.all([open(), open(), open()]);
+  t.after(() => Promise.all(stores.map((s) => s.close())));
+  const pg = await import('pg');
+  const client = new pg.default.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  t.after(() => client.end());
+  const { rows } = await client.query('SELECT version FROM roomchat_migrations ORDER BY version');
+  assert.deepEqual(
+    rows.map((r) => r.version),
+    [1],
+  );
+});
