@@ -20,7 +20,7 @@ test('a member enters with its first connection and leaves after the grace perio
   await sleep(60);
   assert.deepEqual(left, [], 'one tab is still open');
   presence.disconnect('r', 'a');
-  assert.equal(presence.isOnline('r', 'a'), false);
+  assert.equal(presence.online('r', 'a'), undefined);
   assert.deepEqual(presence.members('r'), [{ id: 'a', name: 'Alice' }], 'still a member during the grace period');
   await sleep(60);
   assert.deepEqual(left, [['r', { id: 'a', name: 'Alice' }]]);

@@ -8,7 +8,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { MessageBus } from './bus/message-bus.js';
 import { Connection } from './connection.js';
 import { canonicalDisplayName, ephemeralUid, guestName, memberId } from './names.js';
-import { Presence } from './presence.js';
+import { Presence, type PresenceTracker } from './presence.js';
 import {
   type ClientFrame,
   checkText,
@@ -23,7 +23,7 @@ import {
   type RenameFrame,
   type TypingFrameOut,
 } from './protocol.js';
-import { RateLimiter } from './rate-limit.js';
+import { type RateLimit, RateLimiter } from './rate-limit.js';
 import { CLOSE_GOING_AWAY, CLOSE_POLICY, RoomRegistry } from './room-registry.js';
 import type { AppendInput, AppendResult, HistoryStore, StoredEvent } from './store/history-store.js';
 
@@ -60,6 +60,12 @@ export interface ChatServiceOptions {
   rateLimitBurst: number;
   log: ChatLogger;
   observer?: ChatObserver;
+  /**
+   * Presence, given the callback that logs a leave. @default a `Presence` of this process
+   */
+  presence?(onLeave: (room: string, member: Member) => void): PresenceTracker;
+  /** The rate limiter. @default a `RateLimiter` of this process */
+  limiter?: RateLimit;
 }
 
 /** What a client asked for in the handshake, already validated. */
@@ -72,8 +78,10 @@ export interface JoinRequest {
 
 export class ChatService {
   readonly registry: RoomRegistry;
-  readonly presence: Presence;
-  readonly #limiter: RateLimiter;
+  readonly presence: PresenceTracker;
+  readonly #limiter: RateLimit;
+  /** Rooms whose bus channel this instance listens to, with the subscription in progress. */
+  readonly #watching = new Map<string, Promise<void>>();
   readonly #opts: ChatServiceOptions;
   readonly #observer: ChatObserver;
   /** Appends not yet settled: shutdown waits for them. */
@@ -93,14 +101,23 @@ export class ChatService {
       onDelivery: this.#observer.delivery,
       onDrop: (conn) => this.#release(conn),
     });
-    this.presence = new Presence({
-      leaveGraceMs: options.leaveGraceMs,
-      onLeave: (room, member) => void this.#logLeave(room, member),
-    });
-    this.#limiter = new RateLimiter({ perSec: options.rateLimitPerSec, burst: options.rateLimitBurst });
-    options.bus.subscribe((message) => {
-      if (message.kind === 'event') this.registry.deliver(message.room, message.event);
-      else this.registry.deliverEphemeral(message.room, message.json, message.to, message.except);
+    const onLeave = (room: string, member: Member) => void this.#logLeave(room, member);
+    this.presence = options.presence?.(onLeave) ?? new Presence({ leaveGraceMs: options.leaveGraceMs, onLeave });
+    this.#limiter =
+      options.limiter ?? new RateLimiter({ perSec: options.rateLimitPerSec, burst: options.rateLimitBurst });
+    options.bus.subscribe({
+      deliver: (message) => {
+        if (message.kind === 'event') {
+          this.#noteRename(message.room, message.event);
+          this.registry.deliver(message.room, message.event);
+        } else {
+          this.registry.deliverEphemeral(message.room, message.json, message.to, message.except);
+        }
+      },
+      resync: () => {
+        this.#opts.log.warn({}, 'bus reconnected: reading missed events from the store');
+        this.registry.resync();
+      },
     });
     this.#heartbeat = setInterval(() => this.registry.sweep(), options.pingIntervalMs);
     this.#heartbeat.unref();
@@ -150,17 +167,25 @@ export class ChatService {
     const { store } = this.#opts;
     const room = conn.room;
     this.registry.add(conn);
+    // listen to the room's channel before reading the store: nothing falls between the two
+    let watching = this.#watching.get(room);
+    if (!watching) {
+      watching = this.#opts.bus.watch(room);
+      this.#watching.set(room, watching);
+    }
+    await watching;
     if (!this.registry.isStarted(room)) {
       const [latest, logged] = await Promise.all([store.latestSeq(room), store.loggedMembers(room)]);
       this.registry.start(room, latest);
-      this.presence.restore(room, logged);
+      await this.presence.restore(room, logged);
     }
     if (conn.socket.readyState > 1) return this.#release(conn);
-    const { member, entered } = this.presence.connect(room, conn.member);
+    const { member, entered } = await this.presence.connect(room, conn.member);
     conn.member = member;
     this.#counted.add(conn);
     let upTo: number;
     if (entered) {
+      // logged even when the socket is already gone: its leave follows
       const joined = await this.#append({
         draft: { type: 'join', room, member: { ...member }, ts: now() },
         memberId: member.id,
@@ -170,6 +195,7 @@ export class ChatService {
     } else {
       upTo = await store.latestSeq(room);
     }
+    if (conn.socket.readyState > 1) return this.#release(conn);
     let history: StoredEvent[];
     let truncated = false;
     if (since !== undefined) {
@@ -179,10 +205,11 @@ export class ChatService {
     } else {
       history = await store.read(room, { beforeSeq: upTo + 1, limit: WELCOME_HISTORY });
     }
+    const members = await this.presence.members(room);
     // assembled from the stored JSON texts: history is never parsed and re-serialized
     const welcome =
       `{"type":"welcome","room":${JSON.stringify(room)},"you":${JSON.stringify(member)},` +
-      `"members":${JSON.stringify(this.presence.members(room))},` +
+      `"members":${JSON.stringify(members)},` +
       `"history":[${history.map((e) => e.json).join(',')}],"seq":${upTo},"truncated":${truncated}}`;
     conn.sendFrame(welcome);
     this.registry.welcomed(conn, upTo);
@@ -190,8 +217,15 @@ export class ChatService {
 
   /** The connection is gone (closed, or found dead at delivery). Idempotent. */
   #release(conn: Connection): void {
-    this.registry.remove(conn);
-    if (this.#counted.delete(conn)) this.presence.disconnect(conn.room, conn.memberId);
+    if (this.registry.remove(conn) && !this.registry.hasRoom(conn.room)) {
+      this.#watching.delete(conn.room);
+      this.#opts.bus.unwatch(conn.room).catch(() => {});
+    }
+    if (this.#counted.delete(conn)) {
+      Promise.resolve(this.presence.disconnect(conn.room, conn.memberId)).catch((err) =>
+        this.#opts.log.warn({ err, room: conn.room }, 'presence update failed'),
+      );
+    }
   }
 
   async #receive(conn: Connection, data: RawData, isBinary: boolean): Promise<void> {
@@ -217,7 +251,7 @@ export class ChatService {
     const { clientMsgId } = frame;
     const text = checkText(frame.text);
     if (!text.ok) return this.#refuse(conn, { code: 'invalid_text', message: text.message, clientMsgId });
-    if (!this.#admit(conn, clientMsgId)) return;
+    if (!(await this.#admit(conn, clientMsgId))) return;
     const draft: EventDraft = {
       type: 'message',
       room: conn.room,
@@ -242,7 +276,7 @@ export class ChatService {
     if (!name.ok) return this.#refuse(conn, { code: 'invalid_name', message: name.reason });
     const member = conn.member;
     if (name.value === member.name) return; // nothing changes, nothing to log
-    if (!this.#admit(conn)) return;
+    if (!(await this.#admit(conn))) return;
     const previous = member.name;
     const draft: EventDraft = {
       type: 'rename',
@@ -253,7 +287,8 @@ export class ChatService {
     };
     const stored = await this.#appendOrRefuse(conn, { draft, memberId: member.id });
     if (!stored) return;
-    member.name = name.value; // the presence entry: every tab of the member sees the new name
+    // every tab of the member, here and on other instances, sends under the new name from now on
+    await this.presence.renamed(conn.room, { id: member.id, name: name.value });
     this.#publish(conn.room, stored.event);
   }
 
@@ -266,15 +301,15 @@ export class ChatService {
     const { clientMsgId } = frame;
     const text = checkText(frame.text);
     if (!text.ok) return this.#refuse(conn, { code: 'invalid_text', message: text.message, clientMsgId });
-    const to = this.presence.get(conn.room, frame.to);
-    if (!to || !this.presence.isOnline(conn.room, frame.to)) {
+    const to = await this.presence.online(conn.room, frame.to);
+    if (!to) {
       return this.#refuse(conn, {
         code: 'recipient_offline',
         message: 'that member is not in this room right now',
         clientMsgId,
       });
     }
-    if (!this.#admit(conn, clientMsgId)) return;
+    if (!(await this.#admit(conn, clientMsgId))) return;
     const out: DirectFrameOut = {
       type: 'direct',
       id: randomUUID(),
@@ -289,8 +324,8 @@ export class ChatService {
   }
 
   /** Take a rate-limit token for the connection's member; refuse the frame when there is none. */
-  #admit(conn: Connection, clientMsgId?: string): boolean {
-    if (this.#limiter.take(`${conn.room}\0${conn.memberId}`)) return true;
+  async #admit(conn: Connection, clientMsgId?: string): Promise<boolean> {
+    if (await this.#limiter.take(`${conn.room}\0${conn.memberId}`)) return true;
     this.#refuse(conn, {
       code: 'rate_limited',
       message: `slow down: at most ${this.#opts.rateLimitPerSec} messages a second`,
@@ -343,6 +378,13 @@ export class ChatService {
     return pending;
   }
 
+  /** Another instance logged a rename: local tabs of that member send under the new name. */
+  #noteRename(room: string, event: StoredEvent): void {
+    if (!event.json.startsWith('{"type":"rename"')) return;
+    const { member } = JSON.parse(event.json) as { member: Member };
+    Promise.resolve(this.presence.renamed(room, member)).catch(() => {});
+  }
+
   #publish(room: string, event: StoredEvent): void {
     this.#observer.eventStored?.();
     this.registry.deliver(room, event);
@@ -389,7 +431,7 @@ export class ChatService {
     const sockets = [...this.registry.connections()].map((conn) => conn.socket);
     for (const conn of this.registry.connections()) conn.close(CLOSE_GOING_AWAY, 'server shutting down');
     await waitClosed(sockets, 2000);
-    this.presence.close();
+    await this.presence.close();
   }
 }
 

@@ -1,8 +1,35 @@
 /**
  * Who is in each room: a member (uid) is in from its first live connection until its last one has
- * been gone for the leave grace period, so tabs and quick reconnects are one presence.
+ * been gone for the leave grace period, so tabs and quick reconnects are one presence. `Presence`
+ * keeps it in this process; `RedisPresence` (presence-redis.ts) shares it between instances.
  */
 import type { Member } from './protocol.js';
+
+type Awaitable<T> = T | Promise<T>;
+
+/** What the chat service needs of presence; answers may come at once or from a shared store. */
+export interface PresenceTracker {
+  /**
+   * A connection of `member` opened. Returns the member as the room knows it (an existing member
+   * keeps its name; every local tab shares the returned object) and whether it just entered the
+   * room (a join to log).
+   */
+  connect(room: string, member: Member): Awaitable<{ member: Member; entered: boolean }>;
+  /** A connection of the member closed; its last one anywhere starts the grace period. */
+  disconnect(room: string, memberId: string): Awaitable<void>;
+  /** Members of a room, including those in their grace period (they have not left). */
+  members(room: string): Awaitable<Member[]>;
+  /** The member, when it has a live connection in the room (anywhere). */
+  online(room: string, memberId: string): Awaitable<Member | undefined>;
+  /** The member's name changed (its rename is logged): remember it. */
+  renamed(room: string, member: Member): Awaitable<void>;
+  /** Members the log shows present in a room this process has not seen yet (after a restart). */
+  restore(room: string, logged: readonly Member[]): Awaitable<void>;
+  /** Rooms and members with a connection here, for metrics. */
+  readonly roomCount: number;
+  readonly memberCount: number;
+  close(): Awaitable<void>;
+}
 
 export interface PresenceOptions {
   /** How long a member with no connection stays before it leaves. */
@@ -17,7 +44,7 @@ interface MemberState {
   leaveTimer: NodeJS.Timeout | null;
 }
 
-export class Presence {
+export class Presence implements PresenceTracker {
   readonly #rooms = new Map<string, Map<string, MemberState>>();
   readonly #opts: PresenceOptions;
 
@@ -69,9 +96,14 @@ export class Presence {
     return this.#rooms.get(room)?.get(memberId)?.member;
   }
 
-  /** Whether the member has a live connection in the room. */
-  isOnline(room: string, memberId: string): boolean {
-    return (this.#rooms.get(room)?.get(memberId)?.connections ?? 0) > 0;
+  online(room: string, memberId: string): Member | undefined {
+    const state = this.#rooms.get(room)?.get(memberId);
+    return state && state.connections > 0 ? state.member : undefined;
+  }
+
+  renamed(room: string, member: Member): void {
+    const known = this.get(room, member.id);
+    if (known) known.name = member.name;
   }
 
   /** Members of a room (including those in their grace period: they have not left). */

@@ -1,6 +1,16 @@
 /**
  * Token buckets, one per key (a member in a room): `burst` tokens, refilled at `perSec`.
+ * `RateLimiter` counts in this process; `RedisRateLimiter` shares the buckets between instances.
  */
+
+/** What the chat service needs of a rate limiter. */
+export interface RateLimit {
+  /** Take one token for `key`; false when its bucket is empty. */
+  take(key: string): boolean | Promise<boolean>;
+  /** Forget a key (its member left). */
+  forget(key: string): void;
+}
+
 export interface RateLimitOptions {
   /** Tokens added per second. @default 10 */
   perSec: number;
@@ -15,7 +25,7 @@ interface Bucket {
   at: number;
 }
 
-export class RateLimiter {
+export class RateLimiter implements RateLimit {
   readonly #buckets = new Map<string, Bucket>();
   readonly #perMs: number;
   readonly #burst: number;

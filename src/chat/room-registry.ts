@@ -6,6 +6,9 @@
 import type { Connection } from './connection.js';
 import type { StoredEvent } from './store/history-store.js';
 
+/** Most events read back at once after a bus reconnect; a connection further behind is resumed by its client. */
+const RESYNC_MAX = 5000;
+
 /** A Buffer is sent as is, as a text frame: no re-encoding per socket. */
 const TEXT_FRAME = { binary: false } as const;
 
@@ -74,6 +77,19 @@ export class RoomRegistry {
     }
     tabs.add(conn);
     this.#connections++;
+  }
+
+  /** Whether a connection of this instance is in the room. */
+  hasRoom(room: string): boolean {
+    return this.#rooms.has(room);
+  }
+
+  /**
+   * Events may have been lost on the way here (the bus reconnected): read every started room's
+   * events after the last one delivered from the store.
+   */
+  resync(): void {
+    for (const [name, room] of this.#rooms) if (room.lastSeq !== null) void this.#fill(name, room, true);
   }
 
   /** Whether the room's position in its log is known (`start` was called since it was created). */
@@ -214,9 +230,9 @@ export class RoomRegistry {
     room.gapTimer.unref();
   }
 
-  async #fill(roomName: string, room: RoomChannel): Promise<void> {
-    if (room.lastSeq === null || room.ahead.size === 0) return;
-    const before = Math.min(...room.ahead.keys());
+  async #fill(roomName: string, room: RoomChannel, toLatest = false): Promise<void> {
+    if (room.lastSeq === null || (room.ahead.size === 0 && !toLatest)) return;
+    const before = toLatest ? room.lastSeq + RESYNC_MAX + 1 : Math.min(...room.ahead.keys());
     room.filling = true;
     try {
       const missing = await this.#opts.fillGap(roomName, room.lastSeq, before);

@@ -3,6 +3,7 @@
  * on shutdown (sockets first, then bus and store).
  */
 import fp from 'fastify-plugin';
+import type { Backends } from '../backends.js';
 import type { MessageBus } from '../chat/bus/message-bus.js';
 import { ChatService } from '../chat/chat-service.js';
 import type { HistoryStore } from '../chat/store/history-store.js';
@@ -19,17 +20,21 @@ declare module 'fastify' {
 
 export interface ChatPluginOptions {
   config: Config;
-  store: HistoryStore;
-  bus: MessageBus;
+  backends: Backends;
+  /** Key of the member-id hash. */
+  secret: string;
   metrics: AppMetrics;
 }
 
 export default fp<ChatPluginOptions>(
-  async (app, { config, store, bus, metrics }) => {
+  async (app, { config, backends, secret, metrics }) => {
+    const { store, bus } = backends;
     const chat = new ChatService({
       store,
       bus,
-      secret: config.serverSecret,
+      presence: backends.presence,
+      limiter: backends.limiter,
+      secret,
       leaveGraceMs: config.leaveGraceMs,
       pingIntervalMs: config.pingIntervalMs,
       maxBufferedBytes: config.maxBufferedBytes,
@@ -54,6 +59,7 @@ export default fp<ChatPluginOptions>(
     app.addHook('onClose', async () => {
       await bus.close();
       await store.close();
+      await backends.close();
     });
   },
   { name: 'chat', dependencies: ['websocket'] },

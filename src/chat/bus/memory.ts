@@ -3,7 +3,7 @@
  * so publishing costs nothing; tests put two apps on one hub to run "two instances" without Redis.
  */
 import { randomUUID } from 'node:crypto';
-import type { BusHandler, BusMessage, MessageBus } from './message-bus.js';
+import type { BusListener, BusMessage, MessageBus } from './message-bus.js';
 
 /** The in-process meeting point of MemoryBus instances. */
 export class MemoryHub {
@@ -12,7 +12,7 @@ export class MemoryHub {
 
 export class MemoryBus implements MessageBus {
   readonly instanceId = randomUUID();
-  #handler: BusHandler | null = null;
+  #listener: BusListener | null = null;
   readonly #hub: MemoryHub;
 
   constructor(hub: MemoryHub = new MemoryHub()) {
@@ -22,18 +22,23 @@ export class MemoryBus implements MessageBus {
 
   async publish(message: BusMessage): Promise<void> {
     for (const bus of this.#hub.buses) {
-      if (bus !== this) bus.#handler?.(message);
+      if (bus !== this) bus.#listener?.deliver(message);
     }
   }
 
-  subscribe(handler: BusHandler): void {
-    this.#handler = handler;
+  subscribe(listener: BusListener): void {
+    this.#listener = listener;
   }
+
+  /** Every bus of the hub hears every room: nothing to do. */
+  async watch(): Promise<void> {}
+
+  async unwatch(): Promise<void> {}
 
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
     this.#hub.buses.delete(this);
-    this.#handler = null;
+    this.#listener = null;
   }
 }

@@ -14,15 +14,26 @@ export type BusMessage =
    */
   | { kind: 'ephemeral'; room: string; json: string; to?: string[]; except?: string };
 
-export type BusHandler = (message: BusMessage) => void;
+export interface BusListener {
+  /** A message from another instance. */
+  deliver(message: BusMessage): void;
+  /**
+   * Messages may have been lost (the bus reconnected): read what was missed from the store.
+   */
+  resync(): void;
+}
 
 export interface MessageBus {
   /** The id this instance tags its messages with. */
   readonly instanceId: string;
   /** Send to every other instance. Resolves once the bus took it. */
   publish(message: BusMessage): Promise<void>;
-  /** Receive what other instances publish. One handler per bus. */
-  subscribe(handler: BusHandler): void;
+  /** Receive what other instances publish. One listener per bus. */
+  subscribe(listener: BusListener): void;
+  /** Receive the messages of a room from now on (resolves once that holds). */
+  watch(room: string): Promise<void>;
+  /** Stop receiving a room's messages (no socket of this instance is in it any more). */
+  unwatch(room: string): Promise<void>;
   /** Resolves when the bus answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

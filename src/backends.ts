@@ -1,0 +1,125 @@
+/**
+ * The store, bus, presence and rate limit the chat runs on: embedded (SQLite file, in-process bus,
+ * presence and limits in this process) or, with REDIS_URL and DATABASE_URL, cluster (PostgreSQL,
+ * Redis pub/sub, presence and limits shared through Redis).
+ */
+import { Redis } from 'ioredis';
+import { MemoryBus } from './chat/bus/memory.js';
+import type { MessageBus } from './chat/bus/message-bus.js';
+import { RedisBus } from './chat/bus/redis.js';
+import type { ChatServiceOptions } from './chat/chat-service.js';
+import { RedisPresence } from './chat/presence-redis.js';
+import { RateLimiter } from './chat/rate-limit.js';
+import { RedisRateLimiter } from './chat/rate-limit-redis.js';
+import type { HistoryStore } from './chat/store/history-store.js';
+import { PostgresStore } from './chat/store/postgres.js';
+import { SqliteStore } from './chat/store/sqlite.js';
+import type { Config } from './config.js';
+
+export interface BackendLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface Backends {
+  mode: 'embedded' | 'cluster';
+  store: HistoryStore;
+  bus: MessageBus;
+  presence?: ChatServiceOptions['presence'];
+  limiter?: ChatServiceOptions['limiter'];
+  /** Close what the store and bus do not own (Redis connections), after them. */
+  close(): Promise<void>;
+}
+
+export interface BackendOverrides {
+  store?: HistoryStore;
+  bus?: MessageBus;
+}
+
+export async function openBackends(
+  config: Config,
+  log: BackendLogger,
+  overrides: BackendOverrides = {},
+): Promise<Backends> {
+  if (!config.redisUrl || !config.databaseUrl) {
+    return {
+      mode: 'embedded',
+      store: overrides.store ?? new SqliteStore({ path: config.sqlitePath }),
+      bus: overrides.bus ?? new MemoryBus(),
+      close: async () => {},
+    };
+  }
+  const store =
+    overrides.store ??
+    (await PostgresStore.open({
+      connectionString: config.databaseUrl,
+      onError: (err) => log.warn({ err }, 'postgres connection lost; the pool reconnects'),
+    }));
+  // commands fail at once while Redis is down (callers fall back); subscriptions wait for it
+  const publisher = connectRedis(config.redisUrl, 'commands', log, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+  });
+  const subscriber = connectRedis(config.redisUrl, 'subscriber', log, {});
+  await Promise.all([waitReady(publisher, 5000), waitReady(subscriber, 5000)]);
+  const bus = overrides.bus ?? new RedisBus({ publisher, subscriber, prefix: config.redisPrefix });
+  return {
+    mode: 'cluster',
+    store,
+    bus,
+    presence: (onLeave) =>
+      new RedisPresence({
+        redis: publisher,
+        instanceId: bus.instanceId,
+        prefix: config.redisPrefix,
+        leaveGraceMs: config.leaveGraceMs,
+        presenceTtlMs: config.presenceTtlMs,
+        onLeave,
+      }),
+    limiter: new RedisRateLimiter({
+      redis: publisher,
+      prefix: config.redisPrefix,
+      perSec: config.rateLimitPerSec,
+      burst: config.rateLimitBurst,
+      fallback: new RateLimiter({ perSec: config.rateLimitPerSec, burst: config.rateLimitBurst }),
+    }),
+    async close() {
+      await Promise.allSettled([publisher.quit(), subscriber.quit()]);
+      publisher.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
+
+function connectRedis(
+  url: string,
+  role: string,
+  log: BackendLogger,
+  options: { enableOfflineQueue?: boolean; maxRetriesPerRequest?: number },
+): Redis {
+  const redis = new Redis(url, { ...options, connectionName: `roomchat-${role}` });
+  // one line per outage, not one per retry
+  let down = false;
+  redis.on('error', (err) => {
+    if (down) return;
+    down = true;
+    log.warn({ err, role }, 'redis unreachable; retrying');
+  });
+  redis.on('ready', () => {
+    if (down) log.info({ role }, 'redis reachable again');
+    down = false;
+  });
+  return redis;
+}
+
+/** Wait for a connection to be ready, at most `ms`; start anyway after that (readyz says 503). */
+function waitReady(redis: Redis, ms: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

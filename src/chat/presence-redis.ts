@@ -1,0 +1,312 @@
+/**
+ * Presence shared by every instance through Redis. Each instance records how many connections
+ * each member has on it (`conns:<member>` hash, field = instance id) and keeps a heartbeat with
+ * expiry; a member enters the room when it first appears and is due to leave when its last
+ * connection anywhere is gone (a deadline in the `leaving` sorted set). Every instance runs the
+ * reaper: it moves the connections of instances whose heartbeat expired to the leaving set and
+ * takes the leaves that are due; taking one is atomic, so each leave is logged exactly once.
+ *
+ * Keys (all under the prefix): presence:<room>:members (member id -> name),
+ * presence:<room>:conns:<member> (instance id -> count), presence:leaving (room\nmember -> due ms),
+ * presence:instances (instance id -> heartbeat expiry ms), presence:instance:<id> (room\nmember).
+ * The scripts name keys they compute, so this needs a single Redis, not Redis Cluster.
+ */
+import type { Redis } from 'ioredis';
+import type { PresenceTracker } from './presence.js';
+import type { Member } from './protocol.js';
+
+const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/** KEYS: members, conns, instanceSet, leaving. ARGV: member, instance, count, name, token, resync. */
+const CONNECT = `
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('SADD', KEYS[3], ARGV[5])
+redis.call('ZREM', KEYS[4], ARGV[5])
+local name = redis.call('HGET', KEYS[1], ARGV[1])
+if name then return {0, name} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+if ARGV[6] == '1' then return {0, ARGV[4]} end
+return {1, ARGV[4]}`;
+
+/** KEYS: conns, instanceSet, leaving. ARGV: instance, count, token, graceMs. */
+const DISCONNECT = `
+if tonumber(ARGV[2]) > 0 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('SREM', KEYS[2], ARGV[3])
+if redis.call('HLEN', KEYS[1]) > 0 then return 0 end
+${NOW}
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[3])
+return 1`;
+
+/** KEYS: instances. ARGV: instance, ttlMs. Returns 1 when the instance was not listed (new, or taken for dead). */
+const HEARTBEAT = `${NOW}
+return redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])`;
+
+/** Move the connections of the instances in `ids` to the leaving set. */
+const DROP_INSTANCES = `
+local function drop(prefix, id, now, grace)
+  local setKey = prefix .. 'instance:' .. id
+  for _, token in ipairs(redis.call('SMEMBERS', setKey)) do
+    local nl = string.find(token, '\\n', 1, true)
+    local conns = prefix .. string.sub(token, 1, nl - 1) .. ':conns:' .. string.sub(token, nl + 1)
+    redis.call('HDEL', conns, id)
+    if redis.call('HLEN', conns) == 0 then redis.call('ZADD', prefix .. 'leaving', 'NX', now + grace, token) end
+  end
+  redis.call('DEL', setKey)
+  redis.call('ZREM', prefix .. 'instances', id)
+end`;
+
+/** ARGV: prefix, graceMs, limit, [instance to drop now]. Returns room, member, name triples. */
+const REAP = `${DROP_INSTANCES}
+${NOW}
+local prefix, grace = ARGV[1], tonumber(ARGV[2])
+if ARGV[4] then drop(prefix, ARGV[4], now, grace) end
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'instances', '-inf', now)) do drop(prefix, id, now, grace) end
+local out = {}
+for _, token in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'leaving', '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))) do
+  redis.call('ZREM', prefix .. 'leaving', token)
+  local nl = string.find(token, '\\n', 1, true)
+  local room, member = string.sub(token, 1, nl - 1), string.sub(token, nl + 1)
+  if redis.call('HLEN', prefix .. room .. ':conns:' .. member) == 0 then
+    local name = redis.call('HGET', prefix .. room .. ':members', member)
+    if name then
+      redis.call('HDEL', prefix .. room .. ':members', member)
+      table.insert(out, room) table.insert(out, member) table.insert(out, name)
+    end
+  end
+end
+return out`;
+
+/** KEYS: members. ARGV: member, name. */
+const RENAME = `if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0`;
+
+type Script = (...args: Array<string | number>) => Promise<unknown>;
+
+export interface RedisPresenceOptions {
+  /** A command connection (not the subscriber); fails fast while Redis is down. */
+  redis: Redis;
+  instanceId: string;
+  /** @default 'roomchat:' */
+  prefix?: string;
+  leaveGraceMs: number;
+  /** How long an instance's heartbeat is valid; a dead instance's members leave after it plus the grace. */
+  presenceTtlMs: number;
+  onLeave(room: string, member: Member): void;
+  onError?(err: unknown): void;
+}
+
+interface LocalMember {
+  member: Member;
+  connections: number;
+}
+
+export class RedisPresence implements PresenceTracker {
+  readonly #redis: Redis;
+  readonly #opts: RedisPresenceOptions;
+  readonly #prefix: string;
+  /** This instance's own connections per room and member: the truth it publishes to Redis. */
+  readonly #local = new Map<string, Map<string, LocalMember>>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #script: Record<'connect' | 'disconnect' | 'heartbeat' | 'reap' | 'rename', Script>;
+  /** Redis missed updates (it was down): publish the local state again when it is back. */
+  #stale = false;
+
+  constructor(options: RedisPresenceOptions) {
+    this.#opts = options;
+    this.#redis = options.redis;
+    this.#prefix = `${options.prefix ?? 'roomchat:'}presence:`;
+    const define = (name: string, lua: string, keys: number): Script => {
+      const command = `roomchat_${name}`;
+      this.#redis.defineCommand(command, { numberOfKeys: keys, lua });
+      const redis = this.#redis as unknown as Record<string, Script>;
+      return (...args) => (redis[command] as Script).apply(redis, args);
+    };
+    this.#script = {
+      connect: define('connect', CONNECT, 4),
+      disconnect: define('disconnect', DISCONNECT, 3),
+      heartbeat: define('heartbeat', HEARTBEAT, 1),
+      reap: define('reap', REAP, 0),
+      rename: define('rename', RENAME, 1),
+    };
+    const beat = Math.max(50, Math.floor(options.presenceTtlMs / 3));
+    const reap = Math.min(1000, Math.max(25, Math.floor(options.leaveGraceMs / 5)));
+    this.#timers.push(
+      setInterval(() => void this.#heartbeat(), beat),
+      setInterval(() => void this.reap(), reap),
+    );
+    for (const t of this.#timers) t.unref();
+    void this.#heartbeat();
+    this.#redis.on('ready', () => void this.#heartbeat());
+  }
+
+  get roomCount(): number {
+    return this.#local.size;
+  }
+
+  get memberCount(): number {
+    let n = 0;
+    for (const members of this.#local.values()) n += members.size;
+    return n;
+  }
+
+  async connect(room: string, member: Member): Promise<{ member: Member; entered: boolean }> {
+    let members = this.#local.get(room);
+    if (!members) {
+      members = new Map();
+      this.#local.set(room, members);
+    }
+    let local = members.get(member.id);
+    const firstHere = !local;
+    if (!local) {
+      local = { member: { ...member }, connections: 0 };
+      members.set(member.id, local);
+    }
+    local.connections++;
+    try {
+      const [entered, name] = (await this.#script.connect(...this.#connectArgs(room, local, false))) as [
+        number,
+        string,
+      ];
+      local.member.name = name; // an existing member keeps the name it has
+      return { member: local.member, entered: entered === 1 };
+    } catch (err) {
+      // Redis is down: decide from what this instance knows, and tell Redis when it is back
+      this.#stale = true;
+      this.#opts.onError?.(err);
+      return { member: local.member, entered: firstHere };
+    }
+  }
+
+  async disconnect(room: string, memberId: string): Promise<void> {
+    const local = this.#local.get(room)?.get(memberId);
+    if (!local) return;
+    local.connections = Math.max(0, local.connections - 1);
+    if (local.connections === 0) {
+      const members = this.#local.get(room);
+      members?.delete(memberId);
+      if (members?.size === 0) this.#local.delete(room);
+    }
+    try {
+      await this.#script.disconnect(
+        this.#key(room, `:conns:${memberId}`),
+        this.#instanceKey(),
+        `${this.#prefix}leaving`,
+        this.#opts.instanceId,
+        local.connections,
+        `${room}\n${memberId}`,
+        this.#opts.leaveGraceMs,
+      );
+    } catch (err) {
+      this.#stale = true;
+      this.#opts.onError?.(err);
+    }
+  }
+
+  async members(room: string): Promise<Member[]> {
+    try {
+      const all = await this.#redis.hgetall(this.#key(room, ':members'));
+      return Object.entries(all).map(([id, name]) => ({ id, name }));
+    } catch {
+      return [...(this.#local.get(room)?.values() ?? [])].map((l) => l.member);
+    }
+  }
+
+  async online(room: string, memberId: string): Promise<Member | undefined> {
+    const local = this.#local.get(room)?.get(memberId);
+    if (local) return local.member;
+    try {
+      const [[, name], [, connections]] = (await this.#redis
+        .multi()
+        .hget(this.#key(room, ':members'), memberId)
+        .hlen(this.#key(room, `:conns:${memberId}`))
+        .exec()) as [[unknown, string | null], [unknown, number]];
+      return name !== null && connections > 0 ? { id: memberId, name } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async renamed(room: string, member: Member): Promise<void> {
+    const local = this.#local.get(room)?.get(member.id);
+    if (local) local.member.name = member.name;
+    await this.#script.rename(this.#key(room, ':members'), member.id, member.name).catch((err: unknown) => {
+      this.#stale = true;
+      this.#opts.onError?.(err);
+    });
+  }
+
+  /** Presence lives in Redis, which outlives instance restarts: nothing to restore from the log. */
+  restore(): void {}
+
+  /**
+   * Log the leaves that are due (and those of instances that died). Runs on a timer; exposed for
+   * tests. `dropInstance` hands an instance's connections over at once (a clean shutdown).
+   */
+  async reap(dropInstance?: string): Promise<void> {
+    try {
+      const args: Array<string | number> = [this.#prefix, this.#opts.leaveGraceMs, 100];
+      if (dropInstance) args.push(dropInstance);
+      const out = (await this.#script.reap(...args)) as string[];
+      for (let i = 0; i + 2 < out.length; i += 3) {
+        this.#opts.onLeave(out[i] as string, { id: out[i + 1] as string, name: out[i + 2] as string });
+      }
+    } catch (err) {
+      this.#opts.onError?.(err);
+    }
+  }
+
+  /** Stop; the members whose connections were here leave after the grace unless they come back. */
+  async close(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    this.#local.clear();
+    await this.reap(this.#opts.instanceId);
+  }
+
+  async #heartbeat(): Promise<void> {
+    try {
+      const added = await this.#script.heartbeat(
+        `${this.#prefix}instances`,
+        this.#opts.instanceId,
+        this.#opts.presenceTtlMs,
+      );
+      // not listed: Redis lost its data, or a stalled event loop let the heartbeat expire and the
+      // reaper dropped this instance's connections; either way they must be stated again
+      if (this.#stale || added === 1) await this.#republish();
+    } catch (err) {
+      this.#opts.onError?.(err);
+    }
+  }
+
+  /** After an outage (or a Redis that lost its data): state every local connection again. */
+  async #republish(): Promise<void> {
+    this.#stale = false;
+    for (const [room, members] of this.#local) {
+      for (const local of members.values()) {
+        await this.#script.connect(...this.#connectArgs(room, local, true));
+      }
+    }
+  }
+
+  #connectArgs(room: string, local: LocalMember, resync: boolean): Array<string | number> {
+    return [
+      this.#key(room, ':members'),
+      this.#key(room, `:conns:${local.member.id}`),
+      this.#instanceKey(),
+      `${this.#prefix}leaving`,
+      local.member.id,
+      this.#opts.instanceId,
+      local.connections,
+      local.member.name,
+      `${room}\n${local.member.id}`,
+      resync ? '1' : '0',
+    ];
+  }
+
+  #key(room: string, suffix: string): string {
+    return `${this.#prefix}${room}${suffix}`;
+  }
+
+  #instanceKey(): string {
+    return `${this.#prefix}instance:${this.#opts.instanceId}`;
+  }
+}
