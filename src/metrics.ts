@@ -4,11 +4,13 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ChatObserver } from './chat/chat-service.js';
+import type { DeliveryStats } from './chat/room-registry.js';
 
 export interface MetricSources {
   connections(): number;
   rooms(): number;
   members(): number;
+  deliveries(): DeliveryStats;
 }
 
 export interface AppMetrics {
@@ -22,7 +24,12 @@ export interface AppMetrics {
 export function createMetrics(): AppMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'roomchat_process_' });
-  let sources: MetricSources = { connections: () => 0, rooms: () => 0, members: () => 0 };
+  let sources: MetricSources = {
+    connections: () => 0,
+    rooms: () => 0,
+    members: () => 0,
+    deliveries: () => ({ sent: 0, dropped: 0, slow: 0 }),
+  };
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({
       name,
@@ -42,15 +49,19 @@ export function createMetrics(): AppMetrics {
     help: 'Events appended to the log',
     registers: [registry],
   });
-  const deliveries = new Counter({
+  // counted by the registry in plain integers (the hot path), read here when scraped
+  new Counter({
     name: 'roomchat_deliveries_total',
     help: 'Frames written to sockets, and sockets dropped (dead) or closed for their backlog (slow)',
     labelNames: ['outcome'] as const,
     registers: [registry],
+    collect() {
+      // mirror the registry's totals: they only ever grow, so the counter stays a counter
+      const stats = sources.deliveries();
+      this.reset();
+      for (const outcome of ['sent', 'dropped', 'slow'] as const) this.labels(outcome).inc(stats[outcome]);
+    },
   });
-  const sent = deliveries.labels('sent');
-  const dropped = deliveries.labels('dropped');
-  const slow = deliveries.labels('slow');
   const latency = new Histogram({
     name: 'roomchat_message_latency_seconds',
     help: 'From a message frame arriving to the end of its fan-out on this instance (store included)',
@@ -64,7 +75,6 @@ export function createMetrics(): AppMetrics {
     },
     observer: {
       eventStored: () => stored.inc(),
-      delivery: (outcome) => (outcome === 'sent' ? sent : outcome === 'dropped' ? dropped : slow).inc(),
       messageLatency: (seconds) => latency.observe(seconds),
     },
   };

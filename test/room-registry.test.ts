@@ -10,13 +10,26 @@ import { sleep } from './helpers.js';
 class RecordingSocket {
   readyState = 1;
   bufferedAmount = 0;
+  /** The payloads written, whether through ws or straight to its socket as whole frames. */
   readonly sent: Buffer[] = [];
+  readonly _sender = { _state: 0, _queue: [] };
+  readonly _socket = {
+    destroyed: false,
+    writableLength: 0,
+    write: (frame: Buffer) => {
+      assert.equal(frame[0], 0x81, 'a final text frame');
+      const length = (frame[1] as number) < 126 ? (frame[1] as number) : frame.readUInt16BE(2);
+      const header = (frame[1] as number) < 126 ? 2 : 4;
+      assert.equal(frame.length, header + length, 'the header tells the payload length');
+      this.sent.push(frame.subarray(header));
+      return true;
+    },
+  };
   closedWith: number | null = null;
   terminated = false;
   pings = 0;
-  send(data: Buffer, opts: { binary: boolean }) {
-    assert.equal(opts.binary, false, 'events go out as text frames');
-    this.sent.push(data);
+  send(data: string | Buffer) {
+    this.sent.push(Buffer.from(data));
   }
   close(code: number) {
     this.closedWith = code;
@@ -40,12 +53,10 @@ const event = (room: string, seq: number): StoredEvent => ({
 });
 
 function setup(opts: { fill?: (room: string, after: number, before: number) => StoredEvent[]; max?: number } = {}) {
-  const outcomes: string[] = [];
   const registry = new RoomRegistry({
     maxBufferedBytes: opts.max ?? 1000,
     gapWaitMs: 20,
     fillGap: async (room, after, before) => opts.fill?.(room, after, before) ?? [],
-    onDelivery: (o) => outcomes.push(o),
   });
   const open = (room: string, member = 'm1', lastSeq = 0) => {
     const socket = new RecordingSocket();
@@ -55,7 +66,7 @@ function setup(opts: { fill?: (room: string, after: number, before: number) => S
     registry.welcomed(conn, lastSeq);
     return { socket, conn };
   };
-  return { registry, open, outcomes };
+  return { registry, open };
 }
 
 test('events reach every connection of their room and no other, as identical bytes', () => {
@@ -67,7 +78,11 @@ test('events reach every connection of their room and no other, as identical byt
   registry.deliver('lobby', event('lobby', 2));
   assert.deepEqual(a.socket.seqs, [1, 2]);
   assert.deepEqual(b.socket.seqs, [1, 2]);
-  assert.equal(a.socket.sent[0], b.socket.sent[0], 'one buffer per event, shared by every socket');
+  const [x, y] = [a.socket.sent[0], b.socket.sent[0]];
+  assert.ok(
+    x?.buffer === y?.buffer && x?.byteOffset === y?.byteOffset,
+    'one frame per event, the same bytes to every socket',
+  );
   assert.deepEqual(other.socket.sent, []);
 });
 
@@ -120,7 +135,7 @@ test('a connection collects deliveries until welcomed, then gets only what its w
 });
 
 test('dead sockets are skipped and dropped; slow ones are closed with 1013', () => {
-  const { registry, open, outcomes } = setup({ max: 100 });
+  const { registry, open } = setup({ max: 100 });
   const live = open('r', 'a');
   const dead = open('r', 'b');
   const slow = open('r', 'c');
@@ -132,7 +147,7 @@ test('dead sockets are skipped and dropped; slow ones are closed with 1013', () 
   assert.equal(slow.socket.closedWith, CLOSE_TRY_AGAIN_LATER);
   assert.deepEqual(slow.socket.sent, []);
   assert.equal(registry.connectionCount, 2, 'the dead one is gone, the slow one closes on its own');
-  assert.deepEqual(outcomes.sort(), ['dropped', 'sent', 'slow']);
+  assert.deepEqual(registry.stats, { sent: 1, dropped: 1, slow: 1 });
   registry.deliver('r', event('r', 2));
   assert.deepEqual(slow.socket.sent, [], 'nothing more is queued behind a 1013');
 });
@@ -181,4 +196,17 @@ test('a room disappears with its last connection', () => {
   assert.equal(registry.remove(a.conn), true);
   assert.equal(registry.remove(a.conn), false, 'removing twice is harmless');
   assert.equal(registry.roomCount, 0);
+});
+
+test('text frames carry any payload length with the right header', async () => {
+  const { textFrame } = await import('../src/chat/frame.js');
+  for (const length of [0, 125, 126, 65535, 65536, 70000]) {
+    const frame = textFrame('x'.repeat(length));
+    const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
+    assert.equal(frame.length, header + length);
+    assert.equal(frame[0], 0x81);
+    const declared = header === 2 ? frame[1] : header === 4 ? frame.readUInt16BE(2) : Number(frame.readBigUInt64BE(2));
+    assert.equal(declared, length);
+  }
+  assert.equal(textFrame('語').length, 2 + 3, 'the length counts UTF-8 bytes');
 });

@@ -40,10 +40,9 @@ export interface ChatLogger {
   error(obj: object, msg?: string): void;
 }
 
-/** Hooks for metrics; every one optional. */
+/** Hooks for metrics; every one optional. Deliveries are counted in `registry.stats`. */
 export interface ChatObserver {
   eventStored?(): void;
-  delivery?(outcome: 'sent' | 'dropped' | 'slow'): void;
   /** Seconds from a message frame's arrival to the end of its fan-out on this instance. */
   messageLatency?(seconds: number): void;
 }
@@ -98,7 +97,6 @@ export class ChatService {
       maxBufferedBytes: options.maxBufferedBytes,
       fillGap: (room, afterSeq, beforeSeq) =>
         options.store.read(room, { afterSeq, beforeSeq, limit: beforeSeq - afterSeq, keep: 'oldest' }),
-      onDelivery: this.#observer.delivery,
       onDrop: (conn) => this.#release(conn),
     });
     const onLeave = (room: string, member: Member) => void this.#logLeave(room, member);

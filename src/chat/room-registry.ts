@@ -4,13 +4,11 @@
  * dropped, slow ones closed with 1013. No I/O of its own: filling a gap is asked of `fillGap`.
  */
 import type { Connection } from './connection.js';
+import { textFrame, writeFrame } from './frame.js';
 import type { StoredEvent } from './store/history-store.js';
 
 /** Most events read back at once after a bus reconnect; a connection further behind is resumed by its client. */
 const RESYNC_MAX = 5000;
-
-/** A Buffer is sent as is, as a text frame: no re-encoding per socket. */
-const TEXT_FRAME = { binary: false } as const;
 
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_POLICY = 1008;
@@ -27,8 +25,6 @@ export interface RegistryOptions {
    * read from the store. @default 150
    */
   gapWaitMs?: number;
-  /** Told of every delivery outcome, for metrics. */
-  onDelivery?(outcome: 'sent' | 'dropped' | 'slow'): void;
   /** A connection found dead at delivery was dropped from its room. */
   onDrop?(conn: Connection): void;
 }
@@ -44,7 +40,18 @@ class RoomChannel {
   filling = false;
 }
 
+/** Delivery outcomes since start, read by the metrics (plain counters: this is the hot path). */
+export interface DeliveryStats {
+  /** Frames written to a socket. */
+  sent: number;
+  /** Sockets found dead at delivery and dropped. */
+  dropped: number;
+  /** Sockets closed with 1013 for their backlog. */
+  slow: number;
+}
+
 export class RoomRegistry {
+  readonly stats: DeliveryStats = { sent: 0, dropped: 0, slow: 0 };
   readonly #rooms = new Map<string, RoomChannel>();
   readonly #opts: Required<Pick<RegistryOptions, 'gapWaitMs'>> & RegistryOptions;
   #connections = 0;
@@ -115,7 +122,7 @@ export class RoomRegistry {
     conn.backlog = null;
     conn.lastSeq = seq;
     for (const event of backlog) {
-      if (event.seq > conn.lastSeq) this.#sendEvent(conn, Buffer.from(event.json), event.seq);
+      if (event.seq > conn.lastSeq) this.#sendEvent(conn, textFrame(event.json), event.json, event.seq);
     }
   }
 
@@ -166,12 +173,12 @@ export class RoomRegistry {
   deliverEphemeral(roomName: string, json: string, to?: readonly string[], except?: string): void {
     const room = this.#rooms.get(roomName);
     if (!room) return;
-    const bytes = Buffer.from(json);
+    const frame = textFrame(json);
     if (to) {
-      for (const id of to) for (const conn of room.byMember.get(id) ?? []) this.#sendFrame(conn, bytes);
+      for (const id of to) for (const conn of room.byMember.get(id) ?? []) this.#sendFrame(conn, frame, json);
       return;
     }
-    for (const conn of room.conns) if (conn.memberId !== except) this.#sendFrame(conn, bytes);
+    for (const conn of room.conns) if (conn.memberId !== except) this.#sendFrame(conn, frame, json);
   }
 
   /**
@@ -198,10 +205,10 @@ export class RoomRegistry {
 
   #fanOut(room: RoomChannel, event: StoredEvent): void {
     room.lastSeq = event.seq;
-    const bytes = Buffer.from(event.json); // once per event: ws writes a Buffer as is
+    const frame = textFrame(event.json); // once per event: the same bytes go to every socket
     for (const conn of room.conns) {
       if (conn.backlog) conn.backlog.push(event);
-      else if (event.seq > conn.lastSeq) this.#sendEvent(conn, bytes, event.seq);
+      else if (event.seq > conn.lastSeq) this.#sendEvent(conn, frame, event.json, event.seq);
     }
   }
 
@@ -245,33 +252,33 @@ export class RoomRegistry {
     if (this.#rooms.get(roomName) === room) this.#drain(roomName, room);
   }
 
-  #sendEvent(conn: Connection, bytes: Buffer, seq: number): void {
-    if (this.#sendFrame(conn, bytes)) conn.lastSeq = seq;
+  #sendEvent(conn: Connection, frame: Buffer, json: string, seq: number): void {
+    if (this.#sendFrame(conn, frame, json)) conn.lastSeq = seq;
   }
 
   /** Write to one socket; false when it was dead (dropped) or too slow (closed 1013). */
-  #sendFrame(conn: Connection, bytes: Buffer): boolean {
+  #sendFrame(conn: Connection, frame: Buffer, json: string): boolean {
     if (!conn.isOpen) {
       if (!conn.closing && this.remove(conn)) {
         this.#opts.onDrop?.(conn);
-        this.#opts.onDelivery?.('dropped');
+        this.stats.dropped++;
       }
       return false;
     }
     if (conn.socket.bufferedAmount > this.#opts.maxBufferedBytes) {
       // it resumes later with `since`; closing stops the backlog from growing without bound
       conn.close(CLOSE_TRY_AGAIN_LATER, 'too far behind: reconnect with since');
-      this.#opts.onDelivery?.('slow');
+      this.stats.slow++;
       return false;
     }
     try {
-      conn.socket.send(bytes, TEXT_FRAME);
+      writeFrame(conn.socket, frame, json);
     } catch {
       conn.socket.terminate();
-      this.#opts.onDelivery?.('dropped');
+      this.stats.dropped++;
       return false;
     }
-    this.#opts.onDelivery?.('sent');
+    this.stats.sent++;
     return true;
   }
 }

@@ -47,6 +47,7 @@ export default fp<ChatPluginOptions>(
       connections: () => chat.registry.connectionCount,
       rooms: () => chat.presence.roomCount,
       members: () => chat.presence.memberCount,
+      deliveries: () => chat.registry.stats,
     });
     app.decorate('chat', chat);
     app.decorate('store', store);
