@@ -1,0 +1,184 @@
+/**
+ * The load generator: WebSocket clients in rooms, senders at a fixed offered rate, and receivers
+ * that check every message without parsing JSON. A message's text is `b|room|sender|n|sentAt`:
+ * the receiver knows the room it came to (leaks), the sender's sequence (lost, duplicated, out
+ * of order) and, on the same monotonic clock, the latency. Loopback only; everything is bounded.
+ */
+import WebSocket from 'ws';
+
+export interface Member {
+  ws: WebSocket;
+  room: number;
+  /** Index of this member as a sender in its room. */
+  index: number;
+  /** Per sender of the room: the last n received from it. */
+  last: Int32Array;
+}
+
+export interface Counters {
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+  leaked: number;
+}
+
+const MARK = Buffer.from('"text":"b|');
+const LATENCY_CAP = 2_000_000;
+
+export class LoadGenerator {
+  readonly members: Member[] = [];
+  /** Messages sent per room and sender. */
+  readonly sent: Int32Array[] = [];
+  readonly counters: Counters = { delivered: 0, lost: 0, duplicated: 0, outOfOrder: 0, leaked: 0 };
+  /** Latencies (ms) of deliveries while `recording`. */
+  readonly latencies = new Float64Array(LATENCY_CAP);
+  latencyCount = 0;
+  recording = false;
+  /** Deliveries while `recording`. */
+  windowDeliveries = 0;
+
+  constructor(
+    readonly base: string,
+    readonly rooms: number,
+    readonly perRoom: number,
+    readonly roomPrefix = `bench-${Date.now().toString(36)}`,
+  ) {
+    for (let r = 0; r < rooms; r++) this.sent.push(new Int32Array(perRoom));
+  }
+
+  /** Connect every member (in batches) and wait for each welcome. */
+  async connect(batch = 100): Promise<void> {
+    const todo: Array<[number, number]> = [];
+    for (let r = 0; r < this.rooms; r++) for (let i = 0; i < this.perRoom; i++) todo.push([r, i]);
+    for (let k = 0; k < todo.length; k += batch) {
+      await Promise.all(todo.slice(k, k + batch).map(([r, i]) => this.#open(r, i)));
+    }
+  }
+
+  #open(room: number, index: number): Promise<void> {
+    const uid = `bench${room}x${index}x${this.roomPrefix.slice(-6)}`;
+    const ws = new WebSocket(`${this.base}/ws?room=${this.roomPrefix}-${room}&uid=${uid}&name=m${index}`, {
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+    });
+    const member: Member = { ws, room, index, last: new Int32Array(this.perRoom).fill(-1) };
+    this.members.push(member);
+    return new Promise((resolve, reject) => {
+      let welcomed = false;
+      ws.on('message', (data: Buffer) => {
+        if (!welcomed) {
+          welcomed = true;
+          resolve();
+          return;
+        }
+        this.#receive(member, data);
+      });
+      ws.once('error', reject);
+    });
+  }
+
+  #receive(member: Member, data: Buffer): void {
+    const at = data.indexOf(MARK);
+    if (at < 0) return; // join, leave, typing: not ours to count
+    let p = at + MARK.length;
+    const field = () => {
+      let n = 0;
+      for (let c = data[p] as number; c !== 0x7c && c !== 0x22; c = data[++p] as number) n = n * 10 + c - 48;
+      p++;
+      return n;
+    };
+    const room = field();
+    const sender = field();
+    const n = field();
+    const end = data.indexOf(0x22, p);
+    const sentAt = Number(data.toString('latin1', p, end));
+    const c = this.counters;
+    c.delivered++;
+    if (room !== member.room) {
+      c.leaked++;
+      return;
+    }
+    const last = member.last[sender] as number;
+    if (n === last + 1) member.last[sender] = n;
+    else if (n <= last) c.duplicated++;
+    else {
+      c.outOfOrder++;
+      member.last[sender] = n;
+    }
+    if (this.recording) {
+      this.windowDeliveries++;
+      if (this.latencyCount < LATENCY_CAP) this.latencies[this.latencyCount++] = performance.now() - sentAt;
+    }
+  }
+
+  /** Send one message from a member. */
+  send(member: Member): void {
+    const sent = this.sent[member.room] as Int32Array;
+    const n = sent[member.index] as number;
+    sent[member.index] = n + 1;
+    const text = `b|${member.room}|${member.index}|${n}|${performance.now().toFixed(3)}`;
+    member.ws.send(`{"type":"message","text":"${text}"}`);
+  }
+
+  /**
+   * Offer `perSecond` messages a second for `ms`, spread over `senders` round robin, on a 5 ms
+   * tick that makes up for timer drift.
+   */
+  async offer(senders: Member[], perSecond: number, ms: number): Promise<void> {
+    const start = performance.now();
+    let due = 0;
+    let next = 0;
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const elapsed = performance.now() - start;
+        const target = Math.floor((Math.min(elapsed, ms) * perSecond) / 1000);
+        for (; due < target; due++) this.send(senders[next++ % senders.length] as Member);
+        if (elapsed >= ms) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 5);
+    });
+  }
+
+  /** Start a measured window. */
+  record(): void {
+    this.recording = true;
+    this.windowDeliveries = 0;
+    this.latencyCount = 0;
+  }
+
+  stopRecording(): { deliveries: number; p50: number; p99: number; max: number } {
+    this.recording = false;
+    const l = this.latencies.subarray(0, this.latencyCount).sort();
+    const q = (x: number) => (l.length ? (l[Math.min(l.length - 1, Math.floor(x * l.length))] as number) : 0);
+    return {
+      deliveries: this.windowDeliveries,
+      p50: q(0.5),
+      p99: q(0.99),
+      max: l.length ? (l[l.length - 1] as number) : 0,
+    };
+  }
+
+  /** Every message sent must have reached every member of its room: count what did not. */
+  async settle(timeoutMs = 3000): Promise<Counters> {
+    const missing = () => {
+      let lost = 0;
+      for (const m of this.members) {
+        const sent = this.sent[m.room] as Int32Array;
+        for (let s = 0; s < this.perRoom; s++) lost += Math.max(0, (sent[s] as number) - 1 - (m.last[s] as number));
+      }
+      return lost;
+    };
+    const end = Date.now() + timeoutMs;
+    while (missing() > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    this.counters.lost = missing();
+    return { ...this.counters };
+  }
+
+  async close(): Promise<void> {
+    for (const m of this.members) m.ws.terminate();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

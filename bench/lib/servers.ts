@@ -1,0 +1,108 @@
+/**
+ * Servers under test, started as processes pinned to their own core, and what /proc says about
+ * them: CPU time and resident memory.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PROJECT_ROOT } from '../../src/paths.js';
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+export type ServerKind = 'baseline' | 'roomchat';
+
+export interface ServerOptions {
+  kind: ServerKind;
+  /** CPU core to pin the server to (taskset). */
+  core: number;
+  /** Extra environment (roomchat: cluster URLs, limits). */
+  env?: Record<string, string>;
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+export class ServerProcess {
+  readonly #dir = mkdtempSync(join(tmpdir(), 'roomchat-bench-'));
+  proc: ChildProcess | null = null;
+  port = 0;
+  log = '';
+
+  constructor(readonly options: ServerOptions) {}
+
+  get ws(): string {
+    return `ws://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.port = await freePort();
+    const script =
+      this.options.kind === 'baseline'
+        ? resolve(PROJECT_ROOT, 'bench/baseline/server.mjs')
+        : resolve(PROJECT_ROOT, 'dist/server.js');
+    const env = {
+      PATH: process.env.PATH ?? '',
+      PORT: String(this.port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      SQLITE_PATH: join(this.#dir, 'chat.db'),
+      // every guarantee stays on; the limits are raised so that the load is not refused
+      RATE_LIMIT_PER_SEC: '1000000',
+      RATE_LIMIT_BURST: '1000000',
+      ...this.options.env,
+    };
+    this.proc = spawn('taskset', ['-c', String(this.options.core), process.execPath, script], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc.stdout?.on('data', (d) => {
+      this.log += d;
+    });
+    this.proc.stderr?.on('data', (d) => {
+      this.log += d;
+    });
+    const end = Date.now() + 30000;
+    while (Date.now() < end) {
+      if (this.proc.exitCode !== null) throw new Error(`${this.options.kind} exited: ${this.log}`);
+      const ok = await fetch(`http://127.0.0.1:${this.port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${this.options.kind} did not start: ${this.log}`);
+  }
+
+  /** CPU seconds (user + system) the server has used so far. */
+  cpuSeconds(): number {
+    const stat = readFileSync(`/proc/${this.proc?.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  }
+
+  /** Resident memory in KiB. */
+  rssKiB(): number {
+    const status = readFileSync(`/proc/${this.proc?.pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
+  }
+
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (proc && proc.exitCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    }
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
