@@ -2,7 +2,9 @@
  * `GET /ws?room=&name=&uid=&since=`: the handshake is checked before the upgrade (403 for a
  * foreign Origin, 400 for invalid parameters); the socket then belongs to the chat service.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
 import type { JoinRequest } from '../chat/chat-service.js';
 import { canonicalDisplayName, canonicalRoom, isValidUid } from '../chat/names.js';
 
@@ -37,6 +39,27 @@ export function parseJoin(query: Query): JoinRequest | string {
   return join;
 }
 
+/**
+ * @fastify/websocket keeps the handshake's request and reply for as long as the socket lives: its
+ * `error` listener closes over them and the raw response stays attached to the TCP socket. They
+ * are a few KiB per connection that nothing needs after the upgrade: let them go.
+ */
+function releaseHandshake(socket: WebSocket, onError: (this: WebSocket, err: Error) => void): void {
+  const tcp = (socket as unknown as { _socket?: { _httpMessage?: ServerResponse | null } })._socket;
+  const response = tcp?._httpMessage;
+  if (tcp && response) response.detachSocket(tcp as unknown as Parameters<ServerResponse['detachSocket']>[0]);
+  socket.removeAllListeners('error');
+  socket.on('error', onError);
+}
+
+/** One error listener for every socket: a protocol error from a client ends that connection. */
+function socketErrorListener(log: FastifyBaseLogger) {
+  return function onSocketError(this: WebSocket, err: Error): void {
+    log.debug({ err }, 'websocket error');
+    this.terminate();
+  };
+}
+
 export default async function ws(app: FastifyInstance, { allowedOrigins }: { allowedOrigins: string[] }) {
   const allowed = new Set(allowedOrigins);
   const isOwnOrigin = (origin: string, host: string | undefined) =>
@@ -53,7 +76,10 @@ export default async function ws(app: FastifyInstance, { allowedOrigins }: { all
     req.join = join;
   }
 
+  const onSocketError = socketErrorListener(app.log);
   app.get<{ Querystring: Query }>('/ws', { websocket: true, preValidation: checkHandshake }, (socket, req) => {
-    app.chat.open(socket, req.join as JoinRequest);
+    const join = req.join as JoinRequest;
+    releaseHandshake(socket, onSocketError);
+    app.chat.open(socket, join);
   });
 }
