@@ -60,7 +60,7 @@ function setup(opts: { fill?: (room: string, after: number, before: number) => S
   });
   const open = (room: string, member = 'm1', lastSeq = 0) => {
     const socket = new RecordingSocket();
-    const conn = new Connection(socket as unknown as WebSocket, room, 'uid', { id: member, name: member });
+    const conn = new Connection(socket as unknown as WebSocket, room, { id: member, name: member });
     registry.add(conn);
     registry.start(room, lastSeq);
     registry.welcomed(conn, lastSeq);
@@ -124,7 +124,7 @@ test('out-of-order arrivals are reordered without the store when the gap closes 
 test('a connection collects deliveries until welcomed, then gets only what its welcome lacked', () => {
   const { registry } = setup();
   const socket = new RecordingSocket();
-  const conn = new Connection(socket as unknown as WebSocket, 'r', 'uid', { id: 'a', name: 'a' });
+  const conn = new Connection(socket as unknown as WebSocket, 'r', { id: 'a', name: 'a' });
   registry.add(conn);
   registry.start('r', 0);
   registry.deliver('r', event('r', 1));
@@ -168,7 +168,7 @@ test('ephemeral frames go to chosen members, or to everyone but the sender', () 
     [a1, a2, b, c].map((x) => x.socket.sent.length),
     [1, 1, 1, 2],
   );
-  assert.equal(registry.connectionsOf('r', 'a').size, 2);
+  assert.equal(registry.connectionsOf('r', 'a').length, 2);
 });
 
 test('the heartbeat pings, terminates who missed a ping, and spares a 1013 close', () => {

@@ -89,6 +89,9 @@ export class ChatService {
   readonly #counted = new WeakSet<Connection>();
   readonly #heartbeat: NodeJS.Timeout;
   #closing = false;
+  /** Socket listeners, one of each for every socket (ws calls them with the socket as `this`). */
+  readonly #onMessage: (this: WebSocket, data: RawData, isBinary: boolean) => void;
+  readonly #onClose: (this: WebSocket) => void;
 
   constructor(options: ChatServiceOptions) {
     this.#opts = options;
@@ -117,6 +120,17 @@ export class ChatService {
         this.registry.resync();
       },
     });
+    const service = this;
+    this.#onMessage = function (this: WebSocket, data: RawData, isBinary: boolean) {
+      const conn = connections.get(this);
+      if (!conn) return;
+      (conn.inbox ??= []).push([data, isBinary]);
+      void service.#drain(conn);
+    };
+    this.#onClose = function (this: WebSocket) {
+      const conn = connections.get(this);
+      if (conn) service.#release(conn);
+    };
     this.#heartbeat = setInterval(() => this.registry.sweep(), options.pingIntervalMs);
     this.#heartbeat.unref();
   }
@@ -132,26 +146,16 @@ export class ChatService {
   open(socket: WebSocket, request: JoinRequest): Connection {
     const uid = request.uid ?? ephemeralUid();
     const member = { id: memberId(this.#opts.secret, request.room, uid), name: request.name ?? guestName() };
-    const conn = new Connection(socket, request.room, uid, member);
-    let early: Array<[RawData, boolean]> | null = [];
-    let work: Promise<void> = Promise.resolve();
-    // frames of one connection are handled one after the other: its messages are logged in order
-    const handle = (data: RawData, isBinary: boolean) => {
-      work = work.then(() => this.#receive(conn, data, isBinary)).catch((err) => this.#failed(conn, err));
-    };
-    socket.on('message', (data, isBinary) => {
-      if (early) early.push([data, isBinary]);
-      else handle(data, isBinary);
-    });
-    socket.on('pong', () => {
-      conn.alive = true;
-    });
-    socket.on('close', () => this.#release(conn));
+    const conn = new Connection(socket, request.room, member);
+    connections.set(socket, conn);
+    // listeners shared by every socket: nothing per connection but the Connection itself
+    socket.on('message', this.#onMessage);
+    socket.on('pong', onPong);
+    socket.on('close', this.#onClose);
     this.#welcome(conn, request.since).then(
       () => {
-        const frames = early ?? [];
-        early = null;
-        for (const [data, isBinary] of frames) handle(data, isBinary);
+        conn.welcomed = true;
+        void this.#drain(conn);
       },
       (err) => {
         this.#opts.log.error({ err, room: conn.room }, 'welcome failed');
@@ -159,6 +163,23 @@ export class ChatService {
       },
     );
     return conn;
+  }
+
+  /**
+   * Handle a connection's frames one after the other, so that its messages are logged in the
+   * order sent; frames that arrive before the welcome wait for it.
+   */
+  async #drain(conn: Connection): Promise<void> {
+    if (conn.busy || !conn.welcomed) return;
+    conn.busy = true;
+    try {
+      for (let next = conn.inbox?.shift(); next; next = conn.inbox?.shift()) {
+        await this.#receive(conn, next[0], next[1]).catch((err) => this.#failed(conn, err));
+      }
+    } finally {
+      conn.busy = false;
+      conn.inbox = null;
+    }
   }
 
   async #welcome(conn: Connection, since: number | undefined): Promise<void> {
@@ -434,6 +455,14 @@ export class ChatService {
 }
 
 const now = () => new Date().toISOString();
+
+/** The Connection of each socket, for the shared listeners. */
+const connections = new WeakMap<WebSocket, Connection>();
+
+function onPong(this: WebSocket): void {
+  const conn = connections.get(this);
+  if (conn) conn.alive = true;
+}
 
 /** Resolve once every socket closed, or after `ms` (terminating the rest). */
 function waitClosed(sockets: WebSocket[], ms: number): Promise<void> {

@@ -2,7 +2,7 @@
  * One WebSocket connection of a member: its place in the room's log and the few flags the
  * registry and the heartbeat need. Kept small: there can be tens of thousands.
  */
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { Member } from './protocol.js';
 import type { StoredEvent } from './store/history-store.js';
 
@@ -19,11 +19,16 @@ export class Connection {
   alive = true;
   /** Being closed (backlog, shutdown): skipped by delivery and by the heartbeat. */
   closing = false;
+  /** The welcome was sent: frames from the client are handled from now on. */
+  welcomed = false;
+  /** Frames received and not handled yet, in order (created with the first). */
+  inbox: Array<[data: RawData, isBinary: boolean]> | null = null;
+  /** A frame is being handled (the next waits for it). */
+  busy = false;
 
   constructor(
     readonly socket: WebSocket,
     readonly room: string,
-    readonly uid: string,
     /** The member as this connection knows it; shared by all its tabs through presence. */
     public member: Member,
   ) {}

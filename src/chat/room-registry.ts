@@ -31,7 +31,6 @@ export interface RegistryOptions {
 
 class RoomChannel {
   readonly conns = new Set<Connection>();
-  readonly byMember = new Map<string, Set<Connection>>();
   /** Latest seq delivered in order; null until the room's position in its log is known. */
   lastSeq: number | null = null;
   /** Events that arrived ahead of their turn (or before lastSeq was known), by seq. */
@@ -77,12 +76,6 @@ export class RoomRegistry {
     }
     if (room.conns.has(conn)) return;
     room.conns.add(conn);
-    let tabs = room.byMember.get(conn.memberId);
-    if (!tabs) {
-      tabs = new Set();
-      room.byMember.set(conn.memberId, tabs);
-    }
-    tabs.add(conn);
     this.#connections++;
   }
 
@@ -131,9 +124,6 @@ export class RoomRegistry {
     const room = this.#rooms.get(conn.room);
     if (!room?.conns.delete(conn)) return false;
     this.#connections--;
-    const tabs = room.byMember.get(conn.memberId);
-    tabs?.delete(conn);
-    if (tabs?.size === 0) room.byMember.delete(conn.memberId);
     if (room.conns.size === 0) {
       if (room.gapTimer) clearTimeout(room.gapTimer);
       this.#rooms.delete(conn.room);
@@ -141,9 +131,12 @@ export class RoomRegistry {
     return true;
   }
 
-  /** Live connections of a member in a room. */
-  connectionsOf(roomName: string, memberId: string): ReadonlySet<Connection> {
-    return this.#rooms.get(roomName)?.byMember.get(memberId) ?? new Set();
+  /**
+   * Live connections of a member in a room. A scan of the room: direct messages are rare next to
+   * the memory an index per member would take on every connection.
+   */
+  connectionsOf(roomName: string, memberId: string): Connection[] {
+    return [...(this.#rooms.get(roomName)?.conns ?? [])].filter((c) => c.memberId === memberId);
   }
 
   /** Connections of a room, for presence counts and shutdown. */
@@ -175,7 +168,7 @@ export class RoomRegistry {
     if (!room) return;
     const frame = textFrame(json);
     if (to) {
-      for (const id of to) for (const conn of room.byMember.get(id) ?? []) this.#sendFrame(conn, frame, json);
+      for (const conn of room.conns) if (to.includes(conn.memberId)) this.#sendFrame(conn, frame, json);
       return;
     }
     for (const conn of room.conns) if (conn.memberId !== except) this.#sendFrame(conn, frame, json);
