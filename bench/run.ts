@@ -137,10 +137,12 @@ async function idle(kind: ServerKind) {
     const warm = new LoadGenerator(server.ws, 1, 10, 'warm');
     await warm.connect();
     await sleep(1000);
+    await server.collectGarbage();
     const before = server.rssKiB();
     const lg = new LoadGenerator(server.ws, nRooms, perRoom);
     await lg.connect(200);
-    await sleep(3000); // joins delivered, allocations settled
+    await sleep(2000); // joins delivered
+    await server.collectGarbage(); // what the connections hold, not the garbage of setting them up
     const after = server.rssKiB();
     await lg.close();
     await warm.close();

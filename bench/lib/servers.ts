@@ -56,6 +56,7 @@ export class ServerProcess {
       // every guarantee stays on; the limits are raised so that the load is not refused
       RATE_LIMIT_PER_SEC: '1000000',
       RATE_LIMIT_BURST: '1000000',
+      NODE_OPTIONS: `--expose-gc --import=${resolve(PROJECT_ROOT, 'bench/lib/gc-on-signal.mjs')}`,
       ...this.options.env,
     };
     this.proc = spawn('taskset', ['-c', String(this.options.core), process.execPath, script], {
@@ -87,6 +88,12 @@ export class ServerProcess {
     const stat = readFileSync(`/proc/${this.proc?.pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  }
+
+  /** Run a full garbage collection in the server (the hook of gc-on-signal.mjs) and let it settle. */
+  async collectGarbage(): Promise<void> {
+    this.proc?.kill('SIGUSR2');
+    await new Promise((r) => setTimeout(r, 500));
   }
 
   /** Resident memory in KiB. */
