@@ -124,7 +124,8 @@ export class ChatService {
     this.#onMessage = function (this: WebSocket, data: RawData, isBinary: boolean) {
       const conn = connections.get(this);
       if (!conn) return;
-      (conn.inbox ??= []).push([data, isBinary]);
+      if (conn.inbox) conn.inbox.push([data, isBinary]);
+      else conn.inbox = [[data, isBinary]];
       void service.#drain(conn);
     };
     this.#onClose = function (this: WebSocket) {
