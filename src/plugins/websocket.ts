@@ -9,7 +9,9 @@ import type { Config } from '../config.js';
 export default fp<{ config: Config }>(
   async (app, { config }) => {
     await app.register(websocket, {
-      options: { maxPayload: config.maxFrameBytes, perMessageDeflate: false },
+      // no client tracking: the room registry knows every socket; ws's Set would add an entry and
+      // a close listener per connection
+      options: { maxPayload: config.maxFrameBytes, perMessageDeflate: false, clientTracking: false },
       // The chat plugin closes the sockets (1001, after in-flight writes are stored) and then this
       // server: ws's close() waits for every client, so it cannot run first.
       preClose(done) {
