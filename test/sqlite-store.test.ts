@@ -26,3 +26,31 @@ test('SqliteStore creates its folder and refuses a file from a newer version', a
   db.close();
   assert.throws(() => new SqliteStore({ path }), /schema version 99/);
 });
+
+test('SqliteStore: appends issued together commit together and are acknowledged in the order issued', async (t) => {
+  const store = new SqliteStore({ path: join(tempDir(t), 'chat.db') });
+  t.after(() => store.close());
+  const order: number[] = [];
+  const appends = Array.from({ length: 50 }, (_, i) =>
+    store
+      .append({
+        draft: { type: 'message', room: 'g', id: `m${i}`, from: { id: 'a', name: 'A' }, text: `${i}`, ts: 'T' },
+        memberId: 'a',
+      })
+      .then((r) => {
+        order.push(i);
+        return r.event.seq;
+      }),
+  );
+  const seqs = await Promise.all(appends);
+  assert.deepEqual(
+    seqs,
+    Array.from({ length: 50 }, (_, i) => i + 1),
+    'seq follows the order of the calls',
+  );
+  assert.deepEqual(
+    order,
+    Array.from({ length: 50 }, (_, i) => i),
+    'acknowledged in that order too',
+  );
+});

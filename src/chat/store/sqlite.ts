@@ -36,6 +36,17 @@ const MIGRATIONS: readonly string[] = [
 export interface SqliteStoreOptions {
   /** Path of the database file; its folder is created. `:memory:` for a throwaway store. */
   path: string;
+  /**
+   * `full`: a commit is on disk before it is acknowledged (survives power loss); `normal`: it
+   * survives a crash of the process. Appends are group-committed either way. @default 'full'
+   */
+  durability?: 'full' | 'normal';
+}
+
+interface PendingAppend {
+  input: AppendInput;
+  resolve(result: AppendResult): void;
+  reject(err: unknown): void;
 }
 
 export class SqliteStore implements HistoryStore {
@@ -43,14 +54,15 @@ export class SqliteStore implements HistoryStore {
   /** Latest seq per room: this process is the file's only writer, so the cache stays true. */
   readonly #latest = new Map<string, number>();
   readonly #stmt;
-  readonly #appendTx: (input: AppendInput) => AppendResult;
+  readonly #appendBatch: (inputs: AppendInput[]) => AppendResult[];
+  /** Appends waiting for the next group commit. */
+  #pending: PendingAppend[] = [];
 
-  constructor({ path }: SqliteStoreOptions) {
+  constructor({ path, durability = 'full' }: SqliteStoreOptions) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode: a committed event survives a crash of the process (not of the machine)
-    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
     this.#db.pragma('busy_timeout = 5000');
     this.#migrate();
     const db = this.#db;
@@ -78,7 +90,7 @@ export class SqliteStore implements HistoryStore {
           WHERE e.room = ?`,
       ),
     };
-    this.#appendTx = db.transaction((input: AppendInput) => this.#appendNow(input));
+    this.#appendBatch = db.transaction((inputs: AppendInput[]) => inputs.map((input) => this.#appendNow(input)));
   }
 
   #migrate(): void {
@@ -117,14 +129,30 @@ export class SqliteStore implements HistoryStore {
     return { event: { seq, json }, duplicate: false };
   }
 
-  async append(input: AppendInput): Promise<AppendResult> {
+  /**
+   * Group commit: the appends of one turn of the event loop (the frames that arrived together)
+   * share one transaction, so one sync to disk, and are acknowledged after it, in order.
+   */
+  append(input: AppendInput): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      if (this.#pending.length === 0) setImmediate(() => this.#commit());
+      this.#pending.push({ input, resolve, reject });
+    });
+  }
+
+  #commit(): void {
+    const batch = this.#pending;
+    this.#pending = [];
+    let results: AppendResult[];
     try {
-      return this.#appendTx(input);
+      results = this.#appendBatch(batch.map((p) => p.input));
     } catch (err) {
-      // a failed transaction wrote nothing: forget the cached seq so the next append reads the truth
-      this.#latest.delete(input.draft.room);
-      throw err;
+      // the transaction wrote nothing: forget the cached seqs so the next append reads the truth
+      this.#latest.clear();
+      for (const p of batch) p.reject(err);
+      return;
     }
+    batch.forEach((p, i) => p.resolve(results[i] as AppendResult));
   }
 
   async read(room: string, { afterSeq = 0, beforeSeq, limit, keep = 'newest' }: ReadOptions): Promise<StoredEvent[]> {
