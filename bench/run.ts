@@ -8,9 +8,9 @@
  *   npm run bench -- --quick            a small, fast pass (used by the tests)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { SqliteStore } from '../src/chat/store/sqlite.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { type Counters, LoadGenerator } from './lib/loadgen.js';

@@ -152,7 +152,7 @@ export class SqliteStore implements HistoryStore {
       for (const p of batch) p.reject(err);
       return;
     }
-    batch.forEach((p, i) => p.resolve(results[i] as AppendResult));
+    for (const [i, p] of batch.entries()) p.resolve(results[i] as AppendResult);
   }
 
   async read(room: string, { afterSeq = 0, beforeSeq, limit, keep = 'newest' }: ReadOptions): Promise<StoredEvent[]> {
