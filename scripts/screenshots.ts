@@ -19,6 +19,7 @@ const app = await buildApp(
     host: '127.0.0.1',
     logLevel: 'warn',
     sqlitePath: join(dir, 'chat.db'),
+    sqliteSync: 'normal',
     serverSecret: 'screenshots-secret-0000',
     allowedOrigins: [],
     leaveGraceMs: 200,

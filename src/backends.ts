@@ -44,7 +44,7 @@ export async function openBackends(
   if (!config.redisUrl || !config.databaseUrl) {
     return {
       mode: 'embedded',
-      store: overrides.store ?? new SqliteStore({ path: config.sqlitePath }),
+      store: overrides.store ?? new SqliteStore({ path: config.sqlitePath, durability: config.sqliteSync }),
       bus: overrides.bus ?? new MemoryBus(),
       close: async () => {},
     };

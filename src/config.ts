@@ -25,6 +25,10 @@ export const EnvSchema = Type.Object({
     { default: 'info', description: 'pino log level' },
   ),
   SQLITE_PATH: Type.String({ minLength: 1, default: './data/roomchat.db', description: 'history file' }),
+  SQLITE_SYNC: Type.Union([Type.Literal('full'), Type.Literal('normal')], {
+    default: 'full',
+    description: 'full: commits survive power loss; normal: they survive a process crash',
+  }),
   SERVER_SECRET: Type.Optional(
     Type.String({ minLength: 16, description: 'key for member ids; generated once into the store when unset' }),
   ),
@@ -49,6 +53,8 @@ export interface Config {
   host: string;
   logLevel: Env['LOG_LEVEL'];
   sqlitePath: string;
+  /** How far a commit goes before it is acknowledged: `full` survives power loss, `normal` a crash. */
+  sqliteSync: 'full' | 'normal';
   /** Key of the member-id hash; unset: the store's, generated once. */
   serverSecret?: string;
   allowedOrigins: string[];
@@ -87,6 +93,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
     sqlitePath: resolve(env.SQLITE_PATH),
+    sqliteSync: env.SQLITE_SYNC,
     serverSecret: env.SERVER_SECRET,
     allowedOrigins: env.ALLOWED_ORIGINS.split(/[\s,]+/).filter(Boolean),
     leaveGraceMs: env.LEAVE_GRACE_MS,

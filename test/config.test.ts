@@ -10,6 +10,7 @@ test('defaults follow the protocol', (t) => {
   const c = loadConfig(env);
   assert.equal(c.sqlitePath, join(dir, 'data', 'chat.db'));
   assert.equal(c.serverSecret, undefined, 'unset: the store keeps one');
+  assert.equal(c.sqliteSync, 'full');
   assert.equal(c.port, 3000);
   assert.equal(c.leaveGraceMs, 5000);
   assert.equal(c.pingIntervalMs, 30000);
@@ -49,6 +50,7 @@ test('a bad variable is refused with a message that names it', (t) => {
     ['LEAVE_GRACE_MS', '-1'],
     ['LOG_LEVEL', 'loud'],
     ['SERVER_SECRET', 'short'],
+    ['SQLITE_SYNC', 'sometimes'],
   ] as const) {
     assert.throws(
       () => loadConfig({ ...base, [key]: value }),

@@ -24,6 +24,7 @@ export function testConfig(t: TestContext, overrides: Partial<Config> = {}): Con
     host: '127.0.0.1',
     logLevel: 'silent',
     sqlitePath: join(tempDir(t), 'chat.db'),
+    sqliteSync: 'full',
     serverSecret: 'test-secret-0123456789',
     allowedOrigins: ['http://allowed.example'],
     leaveGraceMs: 200,
