@@ -3,9 +3,9 @@
  * real Chromium.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './browser.js';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { useChromium } from './browser.js';
 import { e2eRoom, openRoom, RestartableServer } from './harness.js';
 
 /** Make the page believe its tab was hidden or shown (a string: no build helpers in the page). */
@@ -15,15 +15,11 @@ const setHidden = (page: Page, hidden: boolean) =>
      document.dispatchEvent(new Event('visibilitychange'));`,
   );
 
-let browser: Browser;
-before(async () => {
-  browser = await launchChromium();
-});
-after(() => browser?.close());
+const browser = useChromium();
 
 test('the landing page creates unguessable rooms, joins by name and lists recent rooms', async (t) => {
   const server = await RestartableServer.start(t);
-  const context = await browser.newContext();
+  const context = await browser().newContext();
   t.after(() => context.close());
   const page = await context.newPage();
   await page.goto(server.url);
@@ -55,8 +51,8 @@ test('the landing page creates unguessable rooms, joins by name and lists recent
 test('a first visit asks for a name; a rename shows to others and is remembered', async (t) => {
   const server = await RestartableServer.start(t);
   const room = e2eRoom();
-  const bob = await openRoom(browser, t, server.url, room, 'Bob');
-  const context = await browser.newContext();
+  const bob = await openRoom(browser(), t, server.url, room, 'Bob');
+  const context = await browser().newContext();
   t.after(() => context.close());
   const page = await context.newPage();
   await page.goto(`${server.url}/?room=${room}`);
@@ -77,8 +73,8 @@ test('a first visit asks for a name; a rename shows to others and is remembered'
 test('on a 360 px phone the page fits and the members panel opens from the top bar', async (t) => {
   const server = await RestartableServer.start(t);
   const room = e2eRoom();
-  const alice = await openRoom(browser, t, server.url, room, 'Alice', { width: 360, height: 720 });
-  await openRoom(browser, t, server.url, room, 'Bob');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice', { width: 360, height: 720 });
+  await openRoom(browser(), t, server.url, room, 'Bob');
   const page = alice.page;
   await page.waitForFunction(() => document.getElementById('member-count')?.textContent === '2');
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), 'no horizontal scrolling');
@@ -95,8 +91,8 @@ test('on a 360 px phone the page fits and the members panel opens from the top b
 test('while the tab is hidden, new messages count in the title', async (t) => {
   const server = await RestartableServer.start(t);
   const room = e2eRoom();
-  const alice = await openRoom(browser, t, server.url, room, 'Alice');
-  const bob = await openRoom(browser, t, server.url, room, 'Bob');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice');
+  const bob = await openRoom(browser(), t, server.url, room, 'Bob');
   const title = await alice.page.title();
   await setHidden(alice.page, true);
   await bob.send('one');

@@ -3,24 +3,19 @@
  * restarts, the outbox, IME input and scrollback.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { seedMessages } from '../helpers.js';
-import { launchChromium } from './browser.js';
+import { useChromium } from './browser.js';
 import { e2eRoom, openRoom, RestartableServer, waitOnline } from './harness.js';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchChromium();
-});
-after(() => browser?.close());
+const browser = useChromium();
 
 test('two people chat in a room; a third in another room sees nothing', async (t) => {
   const server = await RestartableServer.start(t);
   const room = e2eRoom();
-  const alice = await openRoom(browser, t, server.url, room, 'Alice');
-  const bob = await openRoom(browser, t, server.url, room, 'Bob');
-  const carol = await openRoom(browser, t, server.url, `${room}-other`, 'Carol');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice');
+  const bob = await openRoom(browser(), t, server.url, room, 'Bob');
+  const carol = await openRoom(browser(), t, server.url, `${room}-other`, 'Carol');
   await alice.send('Hi Bob');
   await bob.waitForMessage('Hi Bob');
   await bob.send('Hi Alice\nhow are you?');
@@ -37,8 +32,8 @@ test('two people chat in a room; a third in another room sees nothing', async (t
 test('markup in a message is shown as text and runs nothing', async (t) => {
   const server = await RestartableServer.start(t);
   const room = e2eRoom();
-  const alice = await openRoom(browser, t, server.url, room, 'Alice');
-  const bob = await openRoom(browser, t, server.url, room, 'Bob <i>');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice');
+  const bob = await openRoom(browser(), t, server.url, room, 'Bob <i>');
   const attacks = ['<img src=x onerror="window.__pwned=1">', '<script>window.__pwned=2</script>'];
   for (const text of attacks) await alice.send(text);
   for (const text of attacks) await bob.waitForMessage(text);
@@ -55,8 +50,8 @@ test('markup in a message is shown as text and runs nothing', async (t) => {
 test('members and typing update live', async (t) => {
   const server = await RestartableServer.start(t, { leaveGraceMs: 300 });
   const room = e2eRoom();
-  const alice = await openRoom(browser, t, server.url, room, 'Alice');
-  const bob = await openRoom(browser, t, server.url, room, 'Bob');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice');
+  const bob = await openRoom(browser(), t, server.url, room, 'Bob');
   await alice.page.waitForFunction(() => document.getElementById('online-count')?.textContent === '2');
   assert.deepEqual(await alice.page.$$eval('#members li', (l) => l.map((x) => x.textContent)), ['Alice (you)', 'Bob']);
   await bob.page.fill('#text', 'I am wri');
@@ -74,9 +69,9 @@ test('members and typing update live', async (t) => {
 test('a direct message reaches its target only, marked as private', async (t) => {
   const server = await RestartableServer.start(t);
   const room = e2eRoom();
-  const alice = await openRoom(browser, t, server.url, room, 'Alice');
-  const bob = await openRoom(browser, t, server.url, room, 'Bob');
-  const carol = await openRoom(browser, t, server.url, room, 'Carol');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice');
+  const bob = await openRoom(browser(), t, server.url, room, 'Bob');
+  const carol = await openRoom(browser(), t, server.url, room, 'Carol');
   await alice.page.waitForFunction(() => document.getElementById('online-count')?.textContent === '3');
   await alice.page.click('#members li button:text("Bob")');
   assert.equal(await alice.page.isVisible('#dm-chip'), true);
@@ -94,8 +89,8 @@ test('a direct message reaches its target only, marked as private', async (t) =>
 test('a server restart mid-conversation loses nothing and shows nothing twice', async (t) => {
   const server = await RestartableServer.start(t);
   const room = e2eRoom();
-  const alice = await openRoom(browser, t, server.url, room, 'Alice');
-  const bob = await openRoom(browser, t, server.url, room, 'Bob');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice');
+  const bob = await openRoom(browser(), t, server.url, room, 'Bob');
   for (const text of ['one', 'two']) await alice.send(text);
   await bob.waitForMessage('two');
   await server.stop();
@@ -122,8 +117,8 @@ test('a server restart mid-conversation loses nothing and shows nothing twice', 
 test('messages typed while offline wait in the outbox and go out exactly once', async (t) => {
   const server = await RestartableServer.start(t);
   const room = e2eRoom();
-  const alice = await openRoom(browser, t, server.url, room, 'Alice');
-  const bob = await openRoom(browser, t, server.url, room, 'Bob');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice');
+  const bob = await openRoom(browser(), t, server.url, room, 'Bob');
   await server.stop();
   await alice.page.waitForFunction(() => document.body.classList.contains('offline'));
   await alice.send('typed offline 1');
@@ -147,7 +142,7 @@ test('messages typed while offline wait in the outbox and go out exactly once', 
 test('Enter while an IME composition is open does not send; Enter after it does', async (t) => {
   const server = await RestartableServer.start(t);
   const room = e2eRoom();
-  const alice = await openRoom(browser, t, server.url, room, 'Alice');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice');
   const page = alice.page;
   const sentSomething = () => page.locator('#pending li, #events li.msg').count();
   await page.focus('#text');
@@ -179,7 +174,7 @@ test('Enter while an IME composition is open does not send; Enter after it does'
 
 test('the composer refuses empty text and shows the length limit before the server does', async (t) => {
   const server = await RestartableServer.start(t);
-  const alice = await openRoom(browser, t, server.url, e2eRoom(), 'Alice');
+  const alice = await openRoom(browser(), t, server.url, e2eRoom(), 'Alice');
   const page = alice.page;
   assert.equal(await page.isDisabled('#send'), true);
   await page.fill('#text', '   ');
@@ -200,7 +195,7 @@ test('scrolling to the top loads older messages and keeps the view in place', as
   const server = await RestartableServer.start(t);
   const room = e2eRoom();
   await seedMessages(server.store, room, 130);
-  const alice = await openRoom(browser, t, server.url, room, 'Alice');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice');
   const page = alice.page;
   assert.equal((await alice.messages()).length, 49, 'the welcome holds the latest 50 events: 49 messages and the join');
   const firstText = (await alice.messages())[0];
@@ -228,8 +223,8 @@ test('scrolled up, a new message raises a pill instead of moving the view', asyn
   const server = await RestartableServer.start(t);
   const room = e2eRoom();
   await seedMessages(server.store, room, 60);
-  const alice = await openRoom(browser, t, server.url, room, 'Alice', { width: 800, height: 500 });
-  const bob = await openRoom(browser, t, server.url, room, 'Bob');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice', { width: 800, height: 500 });
+  const bob = await openRoom(browser(), t, server.url, room, 'Bob');
   await alice.page.evaluate(() => document.getElementById('log')?.scrollBy(0, -300));
   const before = await alice.page.$eval('#log', (el) => el.scrollTop);
   await bob.send('while you read');
