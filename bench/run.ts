@@ -291,7 +291,8 @@ const header = [
 ];
 const report = [...header, ...lines].join('\n');
 console.log(report);
-if (!quick) {
+// only a full run replaces the published results; a partial one is printed only
+if (!quick && named.length === 0) {
   const dir = resolve(PROJECT_ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(resolve(dir, 'latest.md'), `${report}\n`);
