@@ -1,0 +1,56 @@
+// Build src/ into dist/ under a lock, so that several `npm start` at once (instances of a
+// cluster on one machine) never run a half-written dist/. With --if-stale, skip the build when
+// dist/ is newer than every source (what `npm start` does: start at once when nothing changed).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const stamp = join(root, 'dist', '.build-stamp');
+const lock = join(root, '.build.lock');
+const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+
+function newestInput() {
+  let newest = 0;
+  const visit = (path) => {
+    const info = statSync(path);
+    if (info.isDirectory()) for (const entry of readdirSync(path)) visit(join(path, entry));
+    else newest = Math.max(newest, info.mtimeMs);
+  };
+  for (const input of inputs) visit(join(root, input));
+  return newest;
+}
+
+function isFresh() {
+  try {
+    return statSync(stamp).mtimeMs >= newestInput();
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+if (process.argv.includes('--if-stale') && isFresh()) process.exit(0);
+
+// mkdir is atomic: whoever creates the lock builds, the others wait for it
+for (let waited = 0; ; waited += 100) {
+  try {
+    mkdirSync(lock);
+    break;
+  } catch {
+    if (waited > 120_000) rmSync(lock, { recursive: true, force: true }); // a build that died
+    sleep(100);
+  }
+}
+try {
+  if (!(process.argv.includes('--if-stale') && isFresh())) {
+    execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(root, 'tsconfig.build.json')], {
+      stdio: 'inherit',
+    });
+    writeFileSync(stamp, `${new Date().toISOString()}\n`);
+  }
+} finally {
+  rmSync(lock, { recursive: true, force: true });
+}
