@@ -12,7 +12,7 @@
  * The scripts name keys they compute, so this needs a single Redis, not Redis Cluster.
  */
 import type { Redis } from 'ioredis';
-import type { PresenceTracker } from './presence.js';
+import { countMembers, type PresenceTracker } from './presence.js';
 import type { Member } from './protocol.js';
 
 const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
@@ -144,9 +144,7 @@ export class RedisPresence implements PresenceTracker {
   }
 
   get memberCount(): number {
-    let n = 0;
-    for (const members of this.#local.values()) n += members.size;
-    return n;
+    return countMembers(this.#local);
   }
 
   async connect(room: string, member: Member): Promise<{ member: Member; entered: boolean }> {

@@ -7,6 +7,13 @@ import type { Member } from './protocol.js';
 
 type Awaitable<T> = T | Promise<T>;
 
+/** Members over all rooms of a room → member map (for the metrics of either presence). */
+export function countMembers(rooms: ReadonlyMap<string, ReadonlyMap<string, unknown>>): number {
+  let n = 0;
+  for (const members of rooms.values()) n += members.size;
+  return n;
+}
+
 /** What the chat service needs of presence; answers may come at once or from a shared store. */
 export interface PresenceTracker {
   /**
@@ -117,9 +124,7 @@ export class Presence implements PresenceTracker {
   }
 
   get memberCount(): number {
-    let n = 0;
-    for (const members of this.#rooms.values()) n += members.size;
-    return n;
+    return countMembers(this.#rooms);
   }
 
   /** Stop every grace timer (shutdown): members who were present stay so in the log. */
