@@ -12,7 +12,6 @@ const RESYNC_MAX = 5000;
 
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_POLICY = 1008;
-export const CLOSE_TOO_BIG = 1009;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 export interface RegistryOptions {
@@ -129,14 +128,6 @@ export class RoomRegistry {
       this.#rooms.delete(conn.room);
     }
     return true;
-  }
-
-  /**
-   * Live connections of a member in a room. A scan of the room: direct messages are rare next to
-   * the memory an index per member would take on every connection.
-   */
-  connectionsOf(roomName: string, memberId: string): Connection[] {
-    return [...(this.#rooms.get(roomName)?.conns ?? [])].filter((c) => c.memberId === memberId);
   }
 
   /** Connections of a room, for presence counts and shutdown. */
