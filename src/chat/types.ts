@@ -1,0 +1,49 @@
+/**
+ * Types shared along the event path, so that no module imports another only for its types.
+ */
+
+/** What the chat logs to (pino, Fastify's logger, or a test's). */
+export interface ChatLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Where a caught failure happened: the label of `roomchat_errors_total`. */
+export type FailureKind =
+  | 'append'
+  | 'welcome'
+  | 'frame'
+  | 'bus_publish'
+  | 'bus_unwatch'
+  | 'gap_fill'
+  | 'presence'
+  | 'rate_limit'
+  | 'leave';
+
+/** Hooks for metrics; every one optional. Deliveries are counted in `RoomRegistry.stats`. */
+export interface ChatObserver {
+  eventStored?(): void;
+  /** Seconds from a message frame's arrival to the end of its fan-out on this instance. */
+  messageLatency?(seconds: number): void;
+  /** A failure was caught (and logged) at `where`. */
+  failure?(where: FailureKind): void;
+}
+
+/** Log a caught failure with its context and count it; never throws. */
+export type ReportFailure = (where: FailureKind, err: unknown, context: object, msg: string) => void;
+
+export function failureReporter(log: ChatLogger, observer: ChatObserver = {}): ReportFailure {
+  return (where, err, context, msg) => {
+    log.error({ ...context, err, where }, msg);
+    observer.failure?.(where);
+  };
+}
+
+/** What a client asked for in the handshake, already validated. */
+export interface JoinRequest {
+  room: string;
+  uid?: string;
+  name?: string;
+  since?: number;
+}
