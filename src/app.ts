@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { type BackendOverrides, openBackends } from './backends.js';
+import { type Clock, systemClock } from './chat/clock.js';
 import type { Config } from './config.js';
 import { createMetrics } from './metrics.js';
 import chatPlugin from './plugins/chat.js';
@@ -19,6 +20,8 @@ import wsRoutes from './routes/ws.js';
 export interface BuildOptions extends BackendOverrides {
   /** Fastify's logger option. @default pino at config.logLevel */
   logger?: FastifyServerOptions['logger'];
+  /** The clock of the chat (rate limits, grace periods, waits, heartbeat, timestamps). @default systemClock */
+  clock?: Clock;
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -28,12 +31,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     forceCloseConnections: 'idle',
   });
   const metrics = createMetrics();
-  const backends = await openBackends(config, app.log, options);
+  const clock = options.clock ?? systemClock;
+  const backends = await openBackends(config, app.log, options, clock);
   // member ids must be the same on every instance and after restarts: the secret lives in the store
   const secret = config.serverSecret ?? (await backends.store.secret(randomBytes(32).toString('base64url')));
   app.log.info({ mode: backends.mode }, 'backends ready');
   await app.register(websocketPlugin, { config });
-  await app.register(chatPlugin, { config, backends, secret, metrics });
+  await app.register(chatPlugin, { config, backends, secret, metrics, clock });
   await app.register(securityPlugin);
   await app.register(viewPlugin);
   await app.register(staticPlugin);

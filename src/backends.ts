@@ -8,6 +8,7 @@ import { MemoryBus } from './chat/bus/memory.js';
 import type { MessageBus } from './chat/bus/message-bus.js';
 import { RedisBus } from './chat/bus/redis.js';
 import type { ChatServiceOptions } from './chat/chat-service.js';
+import { type Clock, systemClock } from './chat/clock.js';
 import { RedisPresence } from './chat/presence-redis.js';
 import { RateLimiter } from './chat/rate-limit.js';
 import { RedisRateLimiter } from './chat/rate-limit-redis.js';
@@ -40,6 +41,7 @@ export async function openBackends(
   config: Config,
   log: BackendLogger,
   overrides: BackendOverrides = {},
+  clock: Clock = systemClock,
 ): Promise<Backends> {
   if (!config.redisUrl || !config.databaseUrl) {
     return {
@@ -81,7 +83,7 @@ export async function openBackends(
       prefix: config.redisPrefix,
       perSec: config.rateLimitPerSec,
       burst: config.rateLimitBurst,
-      fallback: new RateLimiter({ perSec: config.rateLimitPerSec, burst: config.rateLimitBurst }),
+      fallback: new RateLimiter({ perSec: config.rateLimitPerSec, burst: config.rateLimitBurst, now: clock.now }),
     }),
     async close() {
       await Promise.allSettled([publisher.quit(), subscriber.quit()]);

@@ -9,10 +9,14 @@ import { type Static, Type } from 'typebox';
 
 const Millis = (def: number, description: string) => Type.Integer({ minimum: 1, default: def, description });
 
-export const EnvSchema = Type.Object({
-  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'HTTP port' }),
-  HOST: Type.String({ default: '0.0.0.0', description: 'address to listen on' }),
-  LOG_LEVEL: Type.Union(
+/**
+ * Every setting, in the form the modules receive it. Each is read from the environment variable
+ * of its name in upper snake case (`leaveGraceMs` ← `LEAVE_GRACE_MS`); a list is comma-separated.
+ */
+export const ConfigSchema = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'HTTP port' }),
+  host: Type.String({ default: '0.0.0.0', description: 'address to listen on' }),
+  logLevel: Type.Union(
     [
       Type.Literal('fatal'),
       Type.Literal('error'),
@@ -24,52 +28,42 @@ export const EnvSchema = Type.Object({
     ],
     { default: 'info', description: 'pino log level' },
   ),
-  SQLITE_PATH: Type.String({ minLength: 1, default: './data/roomchat.db', description: 'history file' }),
-  SQLITE_SYNC: Type.Union([Type.Literal('full'), Type.Literal('normal')], {
+  sqlitePath: Type.String({ minLength: 1, default: './data/roomchat.db', description: 'history file' }),
+  sqliteSync: Type.Union([Type.Literal('full'), Type.Literal('normal')], {
     default: 'full',
     description: 'full: commits survive power loss; normal: they survive a process crash',
   }),
-  SERVER_SECRET: Type.Optional(
+  serverSecret: Type.Optional(
     Type.String({ minLength: 16, description: 'key for member ids; generated once into the store when unset' }),
   ),
-  ALLOWED_ORIGINS: Type.String({ default: '', description: 'comma-separated origins allowed besides our own' }),
-  LEAVE_GRACE_MS: Millis(5000, 'how long a member may be gone before its leave is logged'),
-  PING_INTERVAL_MS: Millis(30000, 'WebSocket ping interval; two missed pongs terminate'),
-  PRESENCE_TTL_MS: Millis(15000, 'expiry of a cluster instance presence entry'),
-  MAX_BUFFERED_BYTES: Type.Integer({ minimum: 1024, default: 1048576, description: 'unsent backlog before 1013' }),
-  MAX_FRAME_BYTES: Type.Integer({ minimum: 1024, default: 65536, description: 'largest accepted frame payload' }),
-  RATE_LIMIT_PER_SEC: Type.Number({ exclusiveMinimum: 0, default: 10, description: 'messages per second per member' }),
-  RATE_LIMIT_BURST: Type.Integer({ minimum: 1, default: 20, description: 'token bucket size per member' }),
-  SHUTDOWN_TIMEOUT_MS: Millis(10000, 'exit anyway when shutdown takes longer'),
-  REDIS_URL: Type.Optional(Type.String({ minLength: 1, description: 'cluster mode: Redis bus' })),
-  DATABASE_URL: Type.Optional(Type.String({ minLength: 1, description: 'cluster mode: PostgreSQL store' })),
-  REDIS_PREFIX: Type.String({ default: 'roomchat:', description: 'prefix of every Redis key and channel' }),
+  allowedOrigins: Type.Array(Type.String({ minLength: 1 }), {
+    default: [],
+    description: 'comma-separated origins allowed besides our own',
+  }),
+  leaveGraceMs: Millis(5000, 'how long a member may be gone before its leave is logged'),
+  pingIntervalMs: Millis(30000, 'WebSocket ping interval; two missed pongs terminate'),
+  presenceTtlMs: Millis(15000, 'expiry of a cluster instance presence entry'),
+  maxBufferedBytes: Type.Integer({ minimum: 1024, default: 1048576, description: 'unsent backlog before 1013' }),
+  maxFrameBytes: Type.Integer({ minimum: 1024, default: 65536, description: 'largest accepted frame payload' }),
+  rateLimitPerSec: Type.Number({ exclusiveMinimum: 0, default: 10, description: 'messages per second per member' }),
+  rateLimitBurst: Type.Integer({ minimum: 1, default: 20, description: 'token bucket size per member' }),
+  shutdownTimeoutMs: Millis(10000, 'exit anyway when shutdown takes longer'),
+  redisUrl: Type.Optional(Type.String({ minLength: 1, description: 'cluster mode: Redis bus' })),
+  databaseUrl: Type.Optional(Type.String({ minLength: 1, description: 'cluster mode: PostgreSQL store' })),
+  redisPrefix: Type.String({ default: 'roomchat:', description: 'prefix of every Redis key and channel' }),
 });
-export type Env = Static<typeof EnvSchema>;
 
 /** The validated configuration every module receives; nothing else reads the environment. */
-export interface Config {
-  port: number;
-  host: string;
-  logLevel: Env['LOG_LEVEL'];
-  sqlitePath: string;
-  /** How far a commit goes before it is acknowledged: `full` survives power loss, `normal` a crash. */
-  sqliteSync: 'full' | 'normal';
-  /** Key of the member-id hash; unset: the store's, generated once. */
-  serverSecret?: string;
-  allowedOrigins: string[];
-  leaveGraceMs: number;
-  pingIntervalMs: number;
-  presenceTtlMs: number;
-  maxBufferedBytes: number;
-  maxFrameBytes: number;
-  rateLimitPerSec: number;
-  rateLimitBurst: number;
-  shutdownTimeoutMs: number;
-  redisUrl?: string;
-  databaseUrl?: string;
-  redisPrefix: string;
+export type Config = Static<typeof ConfigSchema>;
+
+/** The environment variable of a setting: `leaveGraceMs` → `LEAVE_GRACE_MS`. */
+export function envName(key: keyof Config): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 }
+
+const KEYS = Object.keys(ConfigSchema.properties) as Array<keyof Config>;
+const NAMES = new Map(KEYS.map((key) => [key, envName(key)]));
+const LISTS = new Set(KEYS.filter((key) => (ConfigSchema.properties[key] as { type?: unknown }).type === 'array'));
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -77,35 +71,22 @@ export class ConfigError extends Error {
 
 /** Validate an environment (default `process.env`) and derive the Config; throws ConfigError naming the variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  let env: Env;
+  const data: Record<string, unknown> = {};
+  for (const [key, name] of NAMES) {
+    const value = source[name];
+    if (value === undefined) continue;
+    data[key] = LISTS.has(key) ? value.split(/[\s,]+/).filter(Boolean) : value;
+  }
+  let config: Config;
   try {
-    env = envSchema<Env>({ schema: EnvSchema, data: { ...source }, dotenv: false });
+    config = envSchema<Config>({ schema: ConfigSchema, data, env: false, dotenv: false });
   } catch (err) {
-    // ajv says e.g. "env/PORT must be <= 65535": keep the variable name, drop the prefix.
-    const detail = (err as Error).message.replace(/env\//g, '');
+    // ajv says e.g. "env/port must be <= 65535": name the variable the user sets instead
+    const detail = (err as Error).message.replace(/env\/(\w+)/g, (_, key: keyof Config) => NAMES.get(key) ?? key);
     throw new ConfigError(`invalid configuration: ${detail}`);
   }
-  if ((env.REDIS_URL === undefined) !== (env.DATABASE_URL === undefined)) {
+  if ((config.redisUrl === undefined) !== (config.databaseUrl === undefined)) {
     throw new ConfigError('invalid configuration: cluster mode needs both REDIS_URL and DATABASE_URL (or neither)');
   }
-  return {
-    port: env.PORT,
-    host: env.HOST,
-    logLevel: env.LOG_LEVEL,
-    sqlitePath: resolve(env.SQLITE_PATH),
-    sqliteSync: env.SQLITE_SYNC,
-    serverSecret: env.SERVER_SECRET,
-    allowedOrigins: env.ALLOWED_ORIGINS.split(/[\s,]+/).filter(Boolean),
-    leaveGraceMs: env.LEAVE_GRACE_MS,
-    pingIntervalMs: env.PING_INTERVAL_MS,
-    presenceTtlMs: env.PRESENCE_TTL_MS,
-    maxBufferedBytes: env.MAX_BUFFERED_BYTES,
-    maxFrameBytes: env.MAX_FRAME_BYTES,
-    rateLimitPerSec: env.RATE_LIMIT_PER_SEC,
-    rateLimitBurst: env.RATE_LIMIT_BURST,
-    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-    redisUrl: env.REDIS_URL,
-    databaseUrl: env.DATABASE_URL,
-    redisPrefix: env.REDIS_PREFIX,
-  };
+  return { ...config, sqlitePath: resolve(config.sqlitePath) };
 }

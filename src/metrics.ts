@@ -3,8 +3,8 @@
  * @see https://github.com/siimon/prom-client
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ChatObserver } from './chat/chat-service.js';
 import type { DeliveryStats } from './chat/room-registry.js';
+import type { ChatObserver, FailureKind } from './chat/types.js';
 
 export interface MetricSources {
   connections(): number;
@@ -68,6 +68,12 @@ export function createMetrics(): AppMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
   });
+  const failures = new Counter({
+    name: 'roomchat_errors_total',
+    help: 'Failures caught and logged, by where they happened (append, bus_publish, gap_fill, presence, ...)',
+    labelNames: ['where'] as const,
+    registers: [registry],
+  });
   return {
     registry,
     setSources(next) {
@@ -76,6 +82,7 @@ export function createMetrics(): AppMetrics {
     observer: {
       eventStored: () => stored.inc(),
       messageLatency: (seconds) => latency.observe(seconds),
+      failure: (where: FailureKind) => failures.labels(where).inc(),
     },
   };
 }

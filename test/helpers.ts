@@ -9,7 +9,7 @@ import type { TestContext } from 'node:test';
 import WebSocket from 'ws';
 import { type BuildOptions, buildApp } from '../src/app.js';
 import type { HistoryStore } from '../src/chat/store/history-store.js';
-import type { Config } from '../src/config.js';
+import { type Config, loadConfig } from '../src/config.js';
 
 /** A fresh temporary folder, removed when the test ends. */
 export function tempDir(t: TestContext): string {
@@ -18,24 +18,19 @@ export function tempDir(t: TestContext): string {
   return dir;
 }
 
+/** The defaults of the config schema, with what tests need instead (a free port, a temporary store, short waits). */
 export function testConfig(t: TestContext, overrides: Partial<Config> = {}): Config {
   return {
+    ...loadConfig({}),
     port: 0,
     host: '127.0.0.1',
     logLevel: 'silent',
     sqlitePath: join(tempDir(t), 'chat.db'),
-    sqliteSync: 'full',
     serverSecret: 'test-secret-0123456789',
     allowedOrigins: ['http://allowed.example'],
     leaveGraceMs: 200,
-    pingIntervalMs: 30000,
     presenceTtlMs: 1000,
-    maxBufferedBytes: 1024 * 1024,
-    maxFrameBytes: 65536,
-    rateLimitPerSec: 10,
-    rateLimitBurst: 20,
     shutdownTimeoutMs: 5000,
-    redisPrefix: 'roomchat:',
     ...overrides,
   };
 }

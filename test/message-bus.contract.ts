@@ -53,6 +53,7 @@ export function messageBusContract(name: string, factory: BusFactory): void {
     for (let i = 1; i <= 100; i++) sent.push(event(i % 2 ? 'odd' : 'even', i));
     sent.push({ kind: 'ephemeral', room: 'r', json: '{"type":"typing","text":"日本語 <b>\\n"}', except: 'm1' });
     sent.push({ kind: 'ephemeral', room: 'r', json: '{"type":"direct"}', to: ['m1', 'm2'] });
+    sent.push({ kind: 'renamed', room: 'r', member: { id: 'm1', name: 'Ann "\\n" 日本' } });
     await Promise.all(sent.map((m) => a.publish(m)));
     await until(() => got.length === sent.length);
     assert.deepEqual(got, sent);

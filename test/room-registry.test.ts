@@ -4,7 +4,7 @@ import type { WebSocket } from 'ws';
 import { Connection } from '../src/chat/connection.js';
 import { CLOSE_TRY_AGAIN_LATER, RoomRegistry } from '../src/chat/room-registry.js';
 import type { StoredEvent } from '../src/chat/store/history-store.js';
-import { sleep } from './helpers.js';
+import { ManualClock } from './clock.js';
 
 /** The part of a ws socket the registry touches, recording what it was asked to do. */
 class RecordingSocket {
@@ -53,20 +53,36 @@ const event = (room: string, seq: number): StoredEvent => ({
 });
 
 function setup(opts: { fill?: (room: string, after: number, before: number) => StoredEvent[]; max?: number } = {}) {
+  const clock = new ManualClock();
+  const fills: Array<Promise<StoredEvent[]>> = [];
   const registry = new RoomRegistry({
     maxBufferedBytes: opts.max ?? 1000,
     gapWaitMs: 20,
-    fillGap: async (room, after, before) => opts.fill?.(room, after, before) ?? [],
+    clock,
+    fillGap: (room, after, before) => {
+      const read = Promise.resolve(opts.fill?.(room, after, before) ?? []);
+      fills.push(read);
+      return read;
+    },
   });
   const open = (room: string, member = 'm1', lastSeq = 0) => {
     const socket = new RecordingSocket();
-    const conn = new Connection(socket as unknown as WebSocket, room, { id: member, name: member });
-    registry.add(conn);
+    const conn = new Connection(socket as unknown as WebSocket, room, member);
+    const seat = registry.add(conn);
     registry.start(room, lastSeq);
-    registry.welcomed(conn, lastSeq);
-    return { socket, conn };
+    registry.welcomed(seat, lastSeq);
+    return { socket, conn, seat };
   };
-  return { registry, open };
+  /** Move the clock on, then let the gap reads it started settle and be delivered. */
+  const advance = async (ms: number) => {
+    clock.advance(ms);
+    await Promise.all(fills);
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  const heartbeat = () => {
+    for (const conn of registry.connections()) conn.heartbeat();
+  };
+  return { registry, open, advance, heartbeat };
 }
 
 test('events reach every connection of their room and no other, as identical bytes', () => {
@@ -88,7 +104,7 @@ test('events reach every connection of their room and no other, as identical byt
 
 test('an event ahead of its turn waits; the gap is filled from the store, in order', async () => {
   const filled: Array<[number, number]> = [];
-  const { registry, open } = setup({
+  const { registry, open, advance } = setup({
     fill: (room, after, before) => {
       filled.push([after, before]);
       return [event(room, 2)];
@@ -98,7 +114,9 @@ test('an event ahead of its turn waits; the gap is filled from the store, in ord
   registry.deliver('r', event('r', 1));
   registry.deliver('r', event('r', 3)); // 2 is missing
   assert.deepEqual(a.socket.seqs, [1]);
-  await sleep(60);
+  await advance(19);
+  assert.deepEqual(filled, [], 'the wait is not over');
+  await advance(1);
   assert.deepEqual(filled, [[1, 3]]);
   assert.deepEqual(a.socket.seqs, [1, 2, 3]);
   registry.deliver('r', event('r', 2)); // the late original is a duplicate now
@@ -107,7 +125,7 @@ test('an event ahead of its turn waits; the gap is filled from the store, in ord
 
 test('out-of-order arrivals are reordered without the store when the gap closes in time', async () => {
   let asked = false;
-  const { registry, open } = setup({
+  const { registry, open, advance } = setup({
     fill: () => {
       asked = true;
       return [];
@@ -117,20 +135,20 @@ test('out-of-order arrivals are reordered without the store when the gap closes 
   registry.deliver('r', event('r', 2));
   registry.deliver('r', event('r', 1));
   assert.deepEqual(a.socket.seqs, [1, 2]);
-  await sleep(40);
+  await advance(1000);
   assert.equal(asked, false);
 });
 
 test('a connection collects deliveries until welcomed, then gets only what its welcome lacked', () => {
   const { registry } = setup();
   const socket = new RecordingSocket();
-  const conn = new Connection(socket as unknown as WebSocket, 'r', { id: 'a', name: 'a' });
-  registry.add(conn);
+  const conn = new Connection(socket as unknown as WebSocket, 'r', 'a');
+  const seat = registry.add(conn);
   registry.start('r', 0);
   registry.deliver('r', event('r', 1));
   registry.deliver('r', event('r', 2));
   assert.deepEqual(socket.sent, [], 'nothing before the welcome');
-  registry.welcomed(conn, 1); // its welcome history ended at seq 1
+  registry.welcomed(seat, 1); // its welcome history ended at seq 1
   assert.deepEqual(socket.seqs, [2]);
 });
 
@@ -171,18 +189,18 @@ test('ephemeral frames go to chosen members, or to everyone but the sender', () 
 });
 
 test('the heartbeat pings, terminates who missed a ping, and spares a 1013 close', () => {
-  const { registry, open } = setup();
+  const { open, heartbeat } = setup();
   const answers = open('r', 'a');
   const silent = open('r', 'b');
   const closing = open('r', 'c');
-  registry.sweep();
+  heartbeat();
   assert.deepEqual(
     [answers, silent, closing].map((x) => x.socket.pings),
     [1, 1, 1],
   );
-  answers.conn.alive = true; // its pong came back
+  answers.conn.ponged();
   closing.conn.close(CLOSE_TRY_AGAIN_LATER, 'slow');
-  registry.sweep();
+  heartbeat();
   assert.equal(answers.socket.terminated, false);
   assert.equal(silent.socket.terminated, true);
   assert.equal(closing.socket.terminated, false, 'a socket closed for its backlog is left to finish closing');
@@ -192,8 +210,8 @@ test('a room disappears with its last connection', () => {
   const { registry, open } = setup();
   const a = open('r', 'a');
   assert.equal(registry.roomCount, 1);
-  assert.equal(registry.remove(a.conn), true);
-  assert.equal(registry.remove(a.conn), false, 'removing twice is harmless');
+  assert.equal(registry.remove(a.seat), true);
+  assert.equal(registry.remove(a.seat), false, 'removing twice is harmless');
   assert.equal(registry.roomCount, 0);
 });
 

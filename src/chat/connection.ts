@@ -1,44 +1,32 @@
 /**
- * One WebSocket connection of a member: its place in the room's log and the few flags the
- * registry and the heartbeat need. Kept small: there can be tens of thousands.
+ * One WebSocket of a member, as the transport sees it: where it sends, whether it is closing, and
+ * whether it answered the last ping. This class is the only writer of that state. What the
+ * connection has been delivered is the registry's (a `Seat`); what it sent us is its `Session`'s.
+ * Kept small: there can be tens of thousands.
  */
-import type { RawData, WebSocket } from 'ws';
-import type { Member } from './protocol.js';
-import type { StoredEvent } from './store/history-store.js';
+import type { WebSocket } from 'ws';
 
 const OPEN = 1;
 
 export class Connection {
-  /** seq of the last event this connection has; later deliveries skip anything at or below it. */
-  lastSeq = 0;
-  /** Events delivered while the welcome is being prepared; null once welcomed. */
-  backlog: StoredEvent[] | null = [];
-  /** Bad frames received so far (the connection is closed past the limit). */
-  badFrames = 0;
-  /** Answered the last ping. */
-  alive = true;
-  /** Being closed (backlog, shutdown): skipped by delivery and by the heartbeat. */
-  closing = false;
-  /** The welcome was sent: frames from the client are handled from now on. */
-  welcomed = false;
-  /** Frames received and not handled yet, in order (created with the first). */
-  inbox: Array<[data: RawData, isBinary: boolean]> | null = null;
-  /** A frame is being handled (the next waits for it). */
-  busy = false;
+  #closing = false;
+  #alive = true;
 
   constructor(
     readonly socket: WebSocket,
     readonly room: string,
-    /** The member as this connection knows it; shared by all its tabs through presence. */
-    public member: Member,
+    /** The public id of its member; a member's tabs are connections with the same id. */
+    readonly memberId: string,
   ) {}
 
-  get memberId(): string {
-    return this.member.id;
+  /** Open and not being closed: deliveries and replies go out. */
+  get isOpen(): boolean {
+    return this.socket.readyState === OPEN && !this.#closing;
   }
 
-  get isOpen(): boolean {
-    return this.socket.readyState === OPEN && !this.closing;
+  /** Being closed (slow, bad frames, shutdown): skipped by delivery and by the heartbeat. */
+  get closing(): boolean {
+    return this.#closing;
   }
 
   /** Send a frame that is not part of the log (welcome, error, typing, direct). */
@@ -47,8 +35,32 @@ export class Connection {
   }
 
   close(code: number, reason: string): void {
-    if (this.closing) return;
-    this.closing = true;
+    if (this.#closing) return;
+    this.#closing = true;
     this.socket.close(code, reason);
+  }
+
+  /** The peer answered a ping. */
+  ponged(): void {
+    this.#alive = true;
+  }
+
+  /**
+   * One heartbeat: a connection that did not answer the previous ping is terminated, the others
+   * pinged again. A closing connection is left alone, so its close frame reaches the client.
+   */
+  heartbeat(): void {
+    if (this.#closing) return;
+    if (!this.#alive) {
+      this.socket.terminate();
+      return;
+    }
+    this.#alive = false;
+    try {
+      this.socket.ping();
+    } catch {
+      // the socket broke between the state check and the ping: it is gone either way
+      this.socket.terminate();
+    }
   }
 }

@@ -13,7 +13,9 @@ export const NAME_MAX = 32;
 const ROOM_RE = /^[\p{L}\p{M}\p{N}_.-]+$/u;
 /** C0/C1 controls, and the line/paragraph separators that would break a one-line name. */
 const CONTROL_RE = /[\p{Cc}\u2028\u2029]/u;
-const UID_RE = /^[A-Za-z0-9_-]{8,64}$/;
+/** A uid: the secret a browser keeps to be the same member again. */
+export const UID_PATTERN = '^[A-Za-z0-9_-]{8,64}$';
+const UID_RE = new RegExp(UID_PATTERN);
 
 /** Length in Unicode code points, the unit every limit of the protocol counts in. */
 export function codePoints(s: string): number {

@@ -4,7 +4,7 @@
  */
 import { type Static, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { codePoints } from './names.js';
+import { codePoints, UID_PATTERN } from './names.js';
 
 export const TEXT_MAX = 4000;
 export const CLIENT_MSG_ID_MAX = 128;
@@ -24,6 +24,15 @@ export const DirectFrameSchema = Type.Object({
   text: Type.String(),
   clientMsgId: ClientMsgId,
 });
+
+/** The query of the WebSocket handshake, `/ws?room=&name=&uid=&since=`, before names are made canonical. */
+export const JoinQuerySchema = Type.Object({
+  room: Type.String(),
+  name: Type.Optional(Type.String()),
+  uid: Type.Optional(Type.String({ pattern: UID_PATTERN })),
+  since: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+});
+export type JoinQuery = Static<typeof JoinQuerySchema>;
 
 export type MessageFrame = Static<typeof MessageFrameSchema>;
 export type TypingFrame = Static<typeof TypingFrameSchema>;
@@ -160,6 +169,18 @@ export interface DirectFrameOut {
   text: string;
   ts: string;
   clientMsgId?: string;
+}
+export interface WelcomeFrame {
+  type: 'welcome';
+  room: string;
+  you: Member;
+  /** Members present, including those in their leave grace period. */
+  members: Member[];
+  /** The latest events up to `seq` (or those after the handshake's `since`). */
+  history: ChatEvent[];
+  seq: number;
+  /** Events between `since` and the first of `history` were left out (page them over HTTP). */
+  truncated: boolean;
 }
 export interface ErrorFrameOut {
   type: 'error';

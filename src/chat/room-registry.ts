@@ -2,7 +2,9 @@
  * Room → live connections, and delivery of a room's events to them: in seq order with no gap, each
  * event serialized once and the same bytes written to every socket. Dead sockets are skipped and
  * dropped, slow ones closed with 1013. No I/O of its own: filling a gap is asked of `fillGap`.
+ * Where each connection stands in its room's log (its `Seat`) is written here and nowhere else.
  */
+import { type Clock, systemClock, type Timer } from './clock.js';
 import type { Connection } from './connection.js';
 import { textFrame, writeFrame } from './frame.js';
 import type { StoredEvent } from './store/history-store.js';
@@ -26,15 +28,33 @@ export interface RegistryOptions {
   gapWaitMs?: number;
   /** A connection found dead at delivery was dropped from its room. */
   onDrop?(conn: Connection): void;
+  /** Reading a gap from the store failed (it is tried again after the next wait). */
+  onFillError?(err: unknown, room: string): void;
+  /** @default systemClock */
+  clock?: Clock;
+}
+
+/** A connection's place in its room's delivery. Only the registry writes it. */
+export interface Seat {
+  readonly conn: Connection;
+  /** seq of the last event the connection has; later deliveries skip anything at or below it. */
+  readonly lastSeq: number;
+}
+
+class SeatState implements Seat {
+  lastSeq = 0;
+  /** Events delivered while the welcome is being prepared; null once welcomed. */
+  backlog: StoredEvent[] | null = [];
+  constructor(readonly conn: Connection) {}
 }
 
 class RoomChannel {
-  readonly conns = new Set<Connection>();
+  readonly seats = new Set<SeatState>();
   /** Latest seq delivered in order; null until the room's position in its log is known. */
   lastSeq: number | null = null;
   /** Events that arrived ahead of their turn (or before lastSeq was known), by seq. */
   readonly ahead = new Map<number, StoredEvent>();
-  gapTimer: NodeJS.Timeout | null = null;
+  gapTimer: Timer | null = null;
   filling = false;
 }
 
@@ -51,11 +71,11 @@ export interface DeliveryStats {
 export class RoomRegistry {
   readonly stats: DeliveryStats = { sent: 0, dropped: 0, slow: 0 };
   readonly #rooms = new Map<string, RoomChannel>();
-  readonly #opts: Required<Pick<RegistryOptions, 'gapWaitMs'>> & RegistryOptions;
+  readonly #opts: Required<Pick<RegistryOptions, 'gapWaitMs' | 'clock'>> & RegistryOptions;
   #connections = 0;
 
   constructor(options: RegistryOptions) {
-    this.#opts = { gapWaitMs: 150, ...options };
+    this.#opts = { gapWaitMs: 150, clock: systemClock, ...options };
   }
 
   get connectionCount(): number {
@@ -66,16 +86,17 @@ export class RoomRegistry {
     return this.#rooms.size;
   }
 
-  /** Register a connection; it collects deliveries in its backlog until `welcomed`. */
-  add(conn: Connection): void {
+  /** Register a connection; its seat collects deliveries in a backlog until `welcomed`. */
+  add(conn: Connection): Seat {
     let room = this.#rooms.get(conn.room);
     if (!room) {
       room = new RoomChannel();
       this.#rooms.set(conn.room, room);
     }
-    if (room.conns.has(conn)) return;
-    room.conns.add(conn);
+    const seat = new SeatState(conn);
+    room.seats.add(seat);
     this.#connections++;
+    return seat;
   }
 
   /** Whether a connection of this instance is in the room. */
@@ -109,23 +130,25 @@ export class RoomRegistry {
    * The welcome of `conn` holds every event up to `seq`: send what it collected after that and
    * deliver to it live from now on.
    */
-  welcomed(conn: Connection, seq: number): void {
-    const backlog = conn.backlog ?? [];
-    conn.backlog = null;
-    conn.lastSeq = seq;
+  welcomed(seat: Seat, seq: number): void {
+    const state = seat as SeatState;
+    const backlog = state.backlog ?? [];
+    state.backlog = null;
+    state.lastSeq = seq;
     for (const event of backlog) {
-      if (event.seq > conn.lastSeq) this.#sendEvent(conn, textFrame(event.json), event.json, event.seq);
+      if (event.seq > state.lastSeq) this.#sendEvent(state, textFrame(event.json), event.json, event.seq);
     }
   }
 
   /** Unregister a connection; false when it was not registered (already dropped). */
-  remove(conn: Connection): boolean {
-    const room = this.#rooms.get(conn.room);
-    if (!room?.conns.delete(conn)) return false;
+  remove(seat: Seat): boolean {
+    const roomName = seat.conn.room;
+    const room = this.#rooms.get(roomName);
+    if (!room?.seats.delete(seat as SeatState)) return false;
     this.#connections--;
-    if (room.conns.size === 0) {
-      if (room.gapTimer) clearTimeout(room.gapTimer);
-      this.#rooms.delete(conn.room);
+    if (room.seats.size === 0) {
+      room.gapTimer?.cancel();
+      this.#rooms.delete(roomName);
     }
     return true;
   }
@@ -133,10 +156,10 @@ export class RoomRegistry {
   /** Connections of a room, for presence counts and shutdown. */
   *connections(roomName?: string): Iterable<Connection> {
     if (roomName !== undefined) {
-      yield* this.#rooms.get(roomName)?.conns ?? [];
+      for (const seat of this.#rooms.get(roomName)?.seats ?? []) yield seat.conn;
       return;
     }
-    for (const room of this.#rooms.values()) yield* room.conns;
+    for (const room of this.#rooms.values()) for (const seat of room.seats) yield seat.conn;
   }
 
   /** Deliver one stored event of a room to its connections, in seq order. */
@@ -159,40 +182,18 @@ export class RoomRegistry {
     if (!room) return;
     const frame = textFrame(json);
     if (to) {
-      for (const conn of room.conns) if (to.includes(conn.memberId)) this.#sendFrame(conn, frame, json);
+      for (const seat of room.seats) if (to.includes(seat.conn.memberId)) this.#sendFrame(seat, frame, json);
       return;
     }
-    for (const conn of room.conns) if (conn.memberId !== except) this.#sendFrame(conn, frame, json);
-  }
-
-  /**
-   * One heartbeat for every connection: terminate those that missed the previous ping, ping the
-   * rest. Called every PING_INTERVAL_MS, so a silent peer goes within two intervals.
-   */
-  sweep(): void {
-    for (const room of this.#rooms.values()) {
-      for (const conn of room.conns) {
-        if (conn.closing) continue; // a 1013 close must reach the client, not be cut short
-        if (!conn.alive) {
-          conn.socket.terminate();
-          continue;
-        }
-        conn.alive = false;
-        try {
-          conn.socket.ping();
-        } catch {
-          conn.socket.terminate();
-        }
-      }
-    }
+    for (const seat of room.seats) if (seat.conn.memberId !== except) this.#sendFrame(seat, frame, json);
   }
 
   #fanOut(room: RoomChannel, event: StoredEvent): void {
     room.lastSeq = event.seq;
     const frame = textFrame(event.json); // once per event: the same bytes go to every socket
-    for (const conn of room.conns) {
-      if (conn.backlog) conn.backlog.push(event);
-      else if (event.seq > conn.lastSeq) this.#sendEvent(conn, frame, event.json, event.seq);
+    for (const seat of room.seats) {
+      if (seat.backlog) seat.backlog.push(event);
+      else if (event.seq > seat.lastSeq) this.#sendEvent(seat, frame, event.json, event.seq);
     }
   }
 
@@ -205,7 +206,7 @@ export class RoomRegistry {
       next = room.ahead.get(room.lastSeq + 1);
     }
     if (room.ahead.size === 0 && room.gapTimer) {
-      clearTimeout(room.gapTimer);
+      room.gapTimer.cancel();
       room.gapTimer = null;
     } else if (room.ahead.size > 0) {
       this.#armGapTimer(roomName, room);
@@ -214,11 +215,10 @@ export class RoomRegistry {
 
   #armGapTimer(roomName: string, room: RoomChannel): void {
     if (room.gapTimer || room.filling) return;
-    room.gapTimer = setTimeout(() => {
+    room.gapTimer = this.#opts.clock.after(this.#opts.gapWaitMs, () => {
       room.gapTimer = null;
       void this.#fill(roomName, room);
-    }, this.#opts.gapWaitMs);
-    room.gapTimer.unref();
+    });
   }
 
   async #fill(roomName: string, room: RoomChannel, toLatest = false): Promise<void> {
@@ -228,22 +228,24 @@ export class RoomRegistry {
     try {
       const missing = await this.#opts.fillGap(roomName, room.lastSeq, before);
       for (const event of missing) if (!room.ahead.has(event.seq)) room.ahead.set(event.seq, event);
-    } catch {
-      // the store is unreachable: try again after the next wait
+    } catch (err) {
+      // the store is unreachable: tried again after the next wait
+      this.#opts.onFillError?.(err, roomName);
     } finally {
       room.filling = false;
     }
     if (this.#rooms.get(roomName) === room) this.#drain(roomName, room);
   }
 
-  #sendEvent(conn: Connection, frame: Buffer, json: string, seq: number): void {
-    if (this.#sendFrame(conn, frame, json)) conn.lastSeq = seq;
+  #sendEvent(seat: SeatState, frame: Buffer, json: string, seq: number): void {
+    if (this.#sendFrame(seat, frame, json)) seat.lastSeq = seq;
   }
 
   /** Write to one socket; false when it was dead (dropped) or too slow (closed 1013). */
-  #sendFrame(conn: Connection, frame: Buffer, json: string): boolean {
+  #sendFrame(seat: SeatState, frame: Buffer, json: string): boolean {
+    const conn = seat.conn;
     if (!conn.isOpen) {
-      if (!conn.closing && this.remove(conn)) {
+      if (!conn.closing && this.remove(seat)) {
         this.#opts.onDrop?.(conn);
         this.stats.dropped++;
       }
@@ -258,6 +260,7 @@ export class RoomRegistry {
     try {
       writeFrame(conn.socket, frame, json);
     } catch {
+      // the socket broke under the write: it is dropped like a dead one
       conn.socket.terminate();
       this.stats.dropped++;
       return false;

@@ -6,6 +6,7 @@ import fp from 'fastify-plugin';
 import type { Backends } from '../backends.js';
 import type { MessageBus } from '../chat/bus/message-bus.js';
 import { ChatService } from '../chat/chat-service.js';
+import type { Clock } from '../chat/clock.js';
 import type { HistoryStore } from '../chat/store/history-store.js';
 import type { Config } from '../config.js';
 import type { AppMetrics } from '../metrics.js';
@@ -24,22 +25,20 @@ export interface ChatPluginOptions {
   /** Key of the member-id hash. */
   secret: string;
   metrics: AppMetrics;
+  clock: Clock;
 }
 
 export default fp<ChatPluginOptions>(
-  async (app, { config, backends, secret, metrics }) => {
+  async (app, { config, backends, secret, metrics, clock }) => {
     const { store, bus } = backends;
     const chat = new ChatService({
+      ...config,
       store,
       bus,
       presence: backends.presence,
       limiter: backends.limiter,
+      clock,
       secret,
-      leaveGraceMs: config.leaveGraceMs,
-      pingIntervalMs: config.pingIntervalMs,
-      maxBufferedBytes: config.maxBufferedBytes,
-      rateLimitPerSec: config.rateLimitPerSec,
-      rateLimitBurst: config.rateLimitBurst,
       log: app.log,
       observer: metrics.observer,
     });

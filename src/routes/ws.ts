@@ -4,9 +4,11 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Compile } from 'typebox/compile';
 import type { WebSocket } from 'ws';
-import type { JoinRequest } from '../chat/chat-service.js';
-import { canonicalDisplayName, canonicalRoom, isValidUid } from '../chat/names.js';
+import { canonicalDisplayName, canonicalRoom } from '../chat/names.js';
+import { type JoinQuery, JoinQuerySchema } from '../chat/protocol.js';
+import type { JoinRequest } from '../chat/types.js';
 
 type Query = Record<string, unknown>;
 
@@ -16,26 +18,32 @@ declare module 'fastify' {
   }
 }
 
-/** The handshake's parameters, validated; a string saying why when they are not. */
-export function parseJoin(query: Query): JoinRequest | string {
+const checkQuery = Compile(JoinQuerySchema);
+
+/** What to say when a parameter does not match its schema. */
+const QUERY_PROBLEMS: Record<keyof JoinQuery, string> = {
+  room: 'a room name is required (?room=NAME)',
+  name: 'give one display name',
+  uid: 'uid must be 8 to 64 of A-Z a-z 0-9 _ -',
+  since: 'since must be a seq (a whole number >= 0)',
+};
+
+/** The handshake's parameters, validated and made canonical; a string saying why when they are not. */
+export function parseJoin(query: unknown): JoinRequest | string {
+  if (!checkQuery.Check(query)) {
+    const field = checkQuery.Errors(query)[0]?.instancePath.slice(1).split('/')[0] ?? '';
+    return Object.hasOwn(QUERY_PROBLEMS, field) ? QUERY_PROBLEMS[field as keyof JoinQuery] : QUERY_PROBLEMS.room;
+  }
   const room = canonicalRoom(query.room);
   if (!room.ok) return room.reason;
   const join: JoinRequest = { room: room.value };
   if (query.name !== undefined) {
-    if (typeof query.name !== 'string') return 'give one display name';
     const name = canonicalDisplayName(query.name);
     if (!name.ok) return name.reason;
     join.name = name.value;
   }
-  if (query.uid !== undefined) {
-    if (typeof query.uid !== 'string' || !isValidUid(query.uid)) return 'uid must be 8 to 64 of A-Z a-z 0-9 _ -';
-    join.uid = query.uid;
-  }
-  if (query.since !== undefined) {
-    const since = typeof query.since === 'string' && /^\d{1,15}$/.test(query.since) ? Number(query.since) : Number.NaN;
-    if (!Number.isSafeInteger(since)) return 'since must be a seq (a whole number >= 0)';
-    join.since = since;
-  }
+  if (query.uid !== undefined) join.uid = query.uid;
+  if (query.since !== undefined) join.since = Number(query.since);
   return join;
 }
 

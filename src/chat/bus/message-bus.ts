@@ -3,6 +3,7 @@
  * instances. The publishing instance delivers to its own sockets itself; a bus never hands an
  * instance its own messages back. Every implementation passes test/message-bus.contract.ts.
  */
+import type { Member } from '../protocol.js';
 import type { StoredEvent } from '../store/history-store.js';
 
 export type BusMessage =
@@ -12,7 +13,9 @@ export type BusMessage =
    * An unlogged frame (typing, direct): `json` goes to the connections of the members in `to`,
    * or, without `to`, to every connection of the room except those of member `except`.
    */
-  | { kind: 'ephemeral'; room: string; json: string; to?: string[]; except?: string };
+  | { kind: 'ephemeral'; room: string; json: string; to?: string[]; except?: string }
+  /** A member's name changed (its rename event travels as an `event`): tabs elsewhere use it from now on. */
+  | { kind: 'renamed'; room: string; member: Member };
 
 export interface BusListener {
   /** A message from another instance. */

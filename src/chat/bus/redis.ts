@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Member } from '../protocol.js';
 import type { BusListener, BusMessage, MessageBus } from './message-bus.js';
 
 export interface RedisBusOptions {
@@ -19,20 +20,27 @@ export interface RedisBusOptions {
   prefix?: string;
 }
 
-// envelope: kind \n instance \n (event: seq | ephemeral: to,to \n except) \n json
+// envelope: kind \n instance \n (event: seq | ephemeral: to,to \n except | renamed: nothing) \n json
 // (JSON text has no raw newline, member ids are base64url)
 function encode(instanceId: string, message: BusMessage): string {
   if (message.kind === 'event') return `e\n${instanceId}\n${message.event.seq}\n${message.event.json}`;
+  if (message.kind === 'renamed') return `n\n${instanceId}\n${JSON.stringify(message.member)}`;
   return `t\n${instanceId}\n${message.to?.join(',') ?? ''}\n${message.except ?? ''}\n${message.json}`;
 }
 
+const HEADER_PARTS: Record<string, number> = { e: 3, n: 2, t: 4 };
+
 function decode(room: string, payload: string): { from: string; message: BusMessage } | null {
-  const parts = payload.split('\n', payload.startsWith('e') ? 3 : 4);
+  const parts = payload.split('\n', HEADER_PARTS[payload.charAt(0)] ?? 2);
   const header = parts.reduce((n, p) => n + p.length + 1, 0);
   const json = payload.slice(header);
   const [kind, from] = parts;
   if (kind === 'e' && from) {
     return { from, message: { kind: 'event', room, event: { seq: Number(parts[2]), json } } };
+  }
+  if (kind === 'n' && from) {
+    const member = JSON.parse(json) as Member;
+    return { from, message: { kind: 'renamed', room, member: { id: member.id, name: member.name } } };
   }
   if (kind === 't' && from) {
     const to = parts[2] ? parts[2].split(',') : undefined;

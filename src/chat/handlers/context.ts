@@ -1,0 +1,70 @@
+/**
+ * What a frame handler works with: the connection that sent the frame (`Peer`) and the services
+ * of the chat (`ChatContext`), plus the two steps most handlers share: taking a rate-limit token
+ * and storing an event. A handler is `(peer, frame, ctx) => Promise<void>`, one file per frame type.
+ */
+import type { Clock } from '../clock.js';
+import type { PresenceTracker } from '../presence.js';
+import type { Member, Refusal } from '../protocol.js';
+import type { RateLimit } from '../rate-limit.js';
+import type { RoomHub } from '../room-hub.js';
+import type { AppendInput, AppendResult } from '../store/history-store.js';
+import type { ChatObserver, ReportFailure } from '../types.js';
+
+/** The connection a frame came from. */
+export interface Peer {
+  readonly room: string;
+  /** The member as the room knows it (shared by its tabs: a rename shows in all of them). */
+  readonly member: Member;
+  readonly memberId: string;
+  /** Send a frame that is not part of the log to this connection only. */
+  send(json: string): void;
+  /** Answer the frame with an error (and count it against the bad-frame budget where it is one). */
+  refuse(refusal: Refusal): void;
+}
+
+export interface ChatContext {
+  readonly hub: RoomHub;
+  readonly presence: PresenceTracker;
+  readonly limiter: RateLimit;
+  readonly clock: Clock;
+  readonly observer: ChatObserver;
+  readonly reportFailure: ReportFailure;
+  /** Tokens per second, for the refusal's message. */
+  readonly rateLimitPerSec: number;
+}
+
+export type Handler<F> = (peer: Peer, frame: F, ctx: ChatContext) => Promise<void> | void;
+
+/** The key of a member's rate-limit bucket. */
+export const limitKey = (room: string, memberId: string) => `${room}\0${memberId}`;
+
+/** Take a rate-limit token for the peer's member; refuse the frame when there is none. */
+export async function admit(peer: Peer, ctx: ChatContext, clientMsgId?: string): Promise<boolean> {
+  if (await ctx.limiter.take(limitKey(peer.room, peer.memberId))) return true;
+  peer.refuse({
+    code: 'rate_limited',
+    message: `slow down: at most ${ctx.rateLimitPerSec} messages a second`,
+    clientMsgId,
+  });
+  return false;
+}
+
+/** Store an event for a peer's frame; when that fails (or the server is closing) the peer is told to retry. */
+export async function store(peer: Peer, ctx: ChatContext, input: AppendInput): Promise<AppendResult | null> {
+  if (ctx.hub.closing) {
+    peer.refuse({ code: 'unavailable', message: 'the server is restarting: retry', clientMsgId: input.clientMsgId });
+    return null;
+  }
+  try {
+    return await ctx.hub.append(input);
+  } catch (err) {
+    ctx.reportFailure('append', err, { room: peer.room }, 'append failed');
+    peer.refuse({
+      code: 'unavailable',
+      message: 'could not store the message: retry',
+      clientMsgId: input.clientMsgId,
+    });
+    return null;
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * One connection's side of the conversation: its frames are queued as they arrive and handled one
+ * after the other (so its messages are logged in the order sent), after its welcome; each is
+ * parsed, counted against the bad-frame budget when it is bad, and handed to the handler of its
+ * type (handlers/). The session owns the connection's member, its inbox and its budget, and undoes
+ * its seat and presence when the socket goes.
+ */
+import type { RawData, WebSocket } from 'ws';
+import { Connection } from './connection.js';
+import type { ChatContext, Handler, Peer } from './handlers/context.js';
+import { handlers } from './handlers/index.js';
+import { type ClientFrame, errorFrame, type Member, parseClientFrame, type Refusal } from './protocol.js';
+import { CLOSE_POLICY, type Seat } from './room-registry.js';
+import { type Joiner, type WelcomeDeps, welcome } from './welcome.js';
+
+/** Bad frames a connection may send; the next one closes it with 1008. */
+export const MAX_BAD_FRAMES = 50;
+const CLOSE_INTERNAL_ERROR = 1011;
+
+export interface SessionDeps extends WelcomeDeps {
+  ctx: ChatContext;
+}
+
+type Received = [data: RawData, isBinary: boolean];
+
+/** The Session of each socket, for the listeners every socket shares. */
+const sessions = new WeakMap<WebSocket, Session>();
+
+/** The session of a connection, while its socket is registered. */
+export function sessionOf(conn: Connection): Session | undefined {
+  return sessions.get(conn.socket);
+}
+
+export class Session implements Peer, Joiner {
+  readonly conn: Connection;
+  readonly #deps: SessionDeps;
+  #member: Member;
+  #seat: Seat | null = null;
+  /** Counted in presence (undone on release). */
+  #counted = false;
+  #welcomed = false;
+  /** A frame is being handled (the next waits for it). */
+  #busy = false;
+  /** Frames received and not handled yet, from `#head` on (created with the first). */
+  #inbox: Received[] | null = null;
+  #head = 0;
+  #badFrames = 0;
+
+  /**
+   * Take over an upgraded socket. Listeners are attached before anything is awaited, so no frame
+   * is lost; frames that arrive before the welcome is sent are handled right after it.
+   */
+  static open(deps: SessionDeps, socket: WebSocket, room: string, member: Member, since?: number): Session {
+    const session = new Session(deps, new Connection(socket, room, member.id), member);
+    sessions.set(socket, session);
+    // listeners shared by every socket: nothing per connection but the session itself
+    socket.on('message', onMessage);
+    socket.on('pong', onPong);
+    socket.on('close', onClose);
+    welcome(deps, session, member, since).then(
+      () => {
+        session.#welcomed = true;
+        void session.#drain();
+      },
+      (err) => {
+        deps.ctx.reportFailure('welcome', err, { room }, 'welcome failed');
+        session.conn.close(CLOSE_INTERNAL_ERROR, 'unavailable: try again');
+      },
+    );
+    return session;
+  }
+
+  private constructor(deps: SessionDeps, conn: Connection, member: Member) {
+    this.#deps = deps;
+    this.conn = conn;
+    this.#member = member;
+  }
+
+  get room(): string {
+    return this.conn.room;
+  }
+
+  get member(): Member {
+    return this.#member;
+  }
+
+  get memberId(): string {
+    return this.conn.memberId;
+  }
+
+  seated(seat: Seat): void {
+    this.#seat = seat;
+  }
+
+  counted(member: Member): void {
+    this.#member = member;
+    this.#counted = true;
+  }
+
+  send(json: string): void {
+    this.conn.sendFrame(json);
+  }
+
+  refuse(refusal: Refusal): void {
+    if (refusal.code === 'bad_request' || refusal.code === 'invalid_text' || refusal.code === 'invalid_name') {
+      this.#badFrames++;
+      if (this.#badFrames > MAX_BAD_FRAMES) {
+        this.conn.close(CLOSE_POLICY, 'too many bad frames');
+        return;
+      }
+    }
+    this.conn.sendFrame(errorFrame(refusal));
+  }
+
+  /** The connection is gone (closed, or found dead at delivery). Idempotent. */
+  release(): void {
+    const { registry, hub, presence, ctx } = this.#deps;
+    if (this.#seat && registry.remove(this.#seat)) hub.unwatchIfEmpty(this.room);
+    if (this.#counted) {
+      this.#counted = false;
+      Promise.resolve(presence.disconnect(this.room, this.memberId)).catch((err) =>
+        ctx.reportFailure('presence', err, { room: this.room }, 'presence update failed'),
+      );
+    }
+  }
+
+  /** A frame arrived: queue it, and handle it once those before it (and the welcome) are done. */
+  receive(data: RawData, isBinary: boolean): void {
+    if (this.#inbox) this.#inbox.push([data, isBinary]);
+    else this.#inbox = [[data, isBinary]];
+    void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#busy || !this.#welcomed) return;
+    this.#busy = true;
+    try {
+      const inbox = this.#inbox;
+      while (inbox && this.#head < inbox.length) {
+        const [data, isBinary] = inbox[this.#head] as Received;
+        this.#head++;
+        if (this.#head >= 1024 && this.#head * 2 >= inbox.length) {
+          inbox.splice(0, this.#head); // handled frames go, without shifting the array per frame
+          this.#head = 0;
+        }
+        await this.#handle(data, isBinary).catch((err) => this.#failed(err));
+      }
+    } finally {
+      this.#busy = false;
+      this.#inbox = null;
+      this.#head = 0;
+    }
+  }
+
+  async #handle(data: RawData, isBinary: boolean): Promise<void> {
+    if (!this.conn.isOpen) return;
+    if (isBinary) return this.refuse({ code: 'bad_request', message: 'frames are JSON text, not binary' });
+    const parsed = parseClientFrame(data.toString());
+    if (!parsed.ok) return this.refuse(parsed);
+    const frame = parsed.frame;
+    const handler = handlers[frame.type] as Handler<ClientFrame>;
+    return handler(this, frame, this.#deps.ctx);
+  }
+
+  #failed(err: unknown): void {
+    // a bug of ours must not take the process (or another socket) down: tell this client only
+    this.#deps.ctx.reportFailure('frame', err, { room: this.room }, 'frame handling failed');
+    this.conn.sendFrame(errorFrame({ code: 'unavailable', message: 'internal error: retry' }));
+  }
+}
+
+// listeners shared by every socket; ws calls them with the socket as `this`
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  sessions.get(this)?.receive(data, isBinary);
+}
+
+function onPong(this: WebSocket): void {
+  sessions.get(this)?.conn.ponged();
+}
+
+function onClose(this: WebSocket): void {
+  sessions.get(this)?.release();
+}

@@ -1,0 +1,99 @@
+/**
+ * The join sequence of a new connection, in the order that makes "every event after the welcome
+ * arrives once, in order, with no gap" hold whatever happens meanwhile:
+ *   1. take a seat in the registry: live deliveries from now on collect in its backlog;
+ *   2. listen to the room's bus channel before reading the store, so nothing falls between them;
+ *   3. the first connection of the room here learns where the room stands in its log;
+ *   4. count the member in presence; a member that just entered gets its join logged;
+ *   5. read the history up to the welcome's seq, send the welcome, flush the backlog after it.
+ * The socket may close at any await: it is then released, and its leave (if any) follows the join.
+ */
+import { type Clock, timestamp } from './clock.js';
+import type { Connection } from './connection.js';
+import type { PresenceTracker } from './presence.js';
+import type { Member, WelcomeFrame } from './protocol.js';
+import type { RoomHub } from './room-hub.js';
+import type { RoomRegistry, Seat } from './room-registry.js';
+import type { HistoryStore, StoredEvent } from './store/history-store.js';
+
+/** Events in a welcome without `since`. */
+export const WELCOME_HISTORY = 50;
+/** Most events a welcome with `since` carries; older ones are paged over HTTP. */
+export const RESUME_MAX = 1000;
+
+export interface WelcomeDeps {
+  store: HistoryStore;
+  registry: RoomRegistry;
+  hub: RoomHub;
+  presence: PresenceTracker;
+  clock: Clock;
+}
+
+/** The connection being welcomed, told of each step that its release must undo. */
+export interface Joiner {
+  readonly conn: Connection;
+  /** It has a seat in the registry (before anything is awaited). */
+  seated(seat: Seat): void;
+  /** It is counted in presence as `member`, the room's view of it (shared by its tabs). */
+  counted(member: Member): void;
+  /** The socket went away during the welcome. */
+  release(): void;
+}
+
+/** Welcome `joiner`; resolves once the welcome was sent (or the socket went away meanwhile). */
+export async function welcome(deps: WelcomeDeps, joiner: Joiner, requested: Member, since?: number): Promise<void> {
+  const { store, registry, hub, presence, clock } = deps;
+  const { conn } = joiner;
+  const room = conn.room;
+  const seat = registry.add(conn);
+  joiner.seated(seat);
+  await hub.watch(room);
+  if (!registry.isStarted(room)) {
+    const [latest, logged] = await Promise.all([store.latestSeq(room), store.loggedMembers(room)]);
+    registry.start(room, latest);
+    await presence.restore(room, logged);
+  }
+  if (conn.socket.readyState > 1) return joiner.release();
+  const { member, entered } = await presence.connect(room, requested);
+  joiner.counted(member);
+  let upTo: number;
+  if (entered) {
+    // logged even when the socket is already gone: its leave follows
+    const joined = await hub.append({
+      draft: { type: 'join', room, member: { ...member }, ts: timestamp(clock) },
+      memberId: member.id,
+    });
+    hub.publish(room, joined.event);
+    upTo = joined.event.seq;
+  } else {
+    upTo = await store.latestSeq(room);
+  }
+  if (conn.socket.readyState > 1) return joiner.release();
+  let history: StoredEvent[];
+  let truncated = false;
+  if (since !== undefined) {
+    history = since >= upTo ? [] : await store.read(room, { afterSeq: since, beforeSeq: upTo + 1, limit: RESUME_MAX });
+    truncated = history.length > 0 && (history[0] as StoredEvent).seq > since + 1;
+  } else {
+    history = await store.read(room, { beforeSeq: upTo + 1, limit: WELCOME_HISTORY });
+  }
+  const members = await presence.members(room);
+  conn.sendFrame(welcomeFrame({ type: 'welcome', room, you: member, members, seq: upTo, truncated }, history));
+  registry.welcomed(seat, upTo);
+}
+
+/**
+ * The welcome frame's JSON. The history goes in as the stored JSON texts: it is never parsed and
+ * serialized again (a resume can carry a thousand events).
+ */
+export function welcomeFrame(head: Omit<WelcomeFrame, 'history'>, history: readonly StoredEvent[]): string {
+  const json = JSON.stringify({
+    type: head.type,
+    room: head.room,
+    you: head.you,
+    members: head.members,
+    seq: head.seq,
+    truncated: head.truncated,
+  } satisfies Omit<WelcomeFrame, 'history'>);
+  return `${json.slice(0, -1)},"history":[${history.map((e) => e.json).join(',')}]}`;
+}
