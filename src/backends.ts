@@ -9,8 +9,7 @@ import type { MessageBus } from './chat/bus/message-bus.js';
 import { RedisBus } from './chat/bus/redis.js';
 import type { ChatServiceOptions } from './chat/chat-service.js';
 import { RedisPresence } from './chat/presence-redis.js';
-import { RateLimiter } from './chat/rate-limit.js';
-import { RedisRateLimiter } from './chat/rate-limit-redis.js';
+import { RedisRateLimiter } from './chat/rate-limit/redis.js';
 import type { HistoryStore } from './chat/store/history-store.js';
 import { PostgresStore } from './chat/store/postgres.js';
 import { SqliteStore } from './chat/store/sqlite.js';
@@ -81,7 +80,6 @@ export async function openBackends(
       prefix: config.redisPrefix,
       perSec: config.rateLimitPerSec,
       burst: config.rateLimitBurst,
-      fallback: new RateLimiter({ perSec: config.rateLimitPerSec, burst: config.rateLimitBurst }),
     }),
     async close() {
       await Promise.allSettled([publisher.quit(), subscriber.quit()]);

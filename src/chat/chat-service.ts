@@ -23,7 +23,8 @@ import {
   type RenameFrame,
   type TypingFrameOut,
 } from './protocol.js';
-import { type RateLimit, RateLimiter } from './rate-limit.js';
+import { MemoryRateLimiter } from './rate-limit/memory.js';
+import type { RateLimit } from './rate-limit/rate-limit.js';
 import { CLOSE_GOING_AWAY, CLOSE_POLICY, RoomRegistry } from './room-registry.js';
 import type { AppendInput, AppendResult, HistoryStore, StoredEvent } from './store/history-store.js';
 
@@ -63,7 +64,7 @@ export interface ChatServiceOptions {
    * Presence, given the callback that logs a leave. @default a `Presence` of this process
    */
   presence?(onLeave: (room: string, member: Member) => void): PresenceTracker;
-  /** The rate limiter. @default a `RateLimiter` of this process */
+  /** The rate limiter. @default a `MemoryRateLimiter` of this process */
   limiter?: RateLimit;
 }
 
@@ -105,7 +106,7 @@ export class ChatService {
     const onLeave = (room: string, member: Member) => void this.#logLeave(room, member);
     this.presence = options.presence?.(onLeave) ?? new Presence({ leaveGraceMs: options.leaveGraceMs, onLeave });
     this.#limiter =
-      options.limiter ?? new RateLimiter({ perSec: options.rateLimitPerSec, burst: options.rateLimitBurst });
+      options.limiter ?? new MemoryRateLimiter({ perSec: options.rateLimitPerSec, burst: options.rateLimitBurst });
     options.bus.subscribe({
       deliver: (message) => {
         if (message.kind === 'event') {
