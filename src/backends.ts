@@ -62,6 +62,11 @@ export async function openBackends(
   const subscriber = connectRedis(config.redisUrl, 'subscriber', log, {});
   await Promise.all([waitReady(publisher, 5000), waitReady(subscriber, 5000)]);
   const bus = overrides.bus ?? new RedisBus({ publisher, subscriber, prefix: config.redisPrefix });
+  // one line per outage, not one per message: armed again when the connection is back
+  let limiterFailing = false;
+  publisher.on('ready', () => {
+    limiterFailing = false;
+  });
   return {
     mode: 'cluster',
     store,
@@ -80,6 +85,11 @@ export async function openBackends(
       prefix: config.redisPrefix,
       perSec: config.rateLimitPerSec,
       burst: config.rateLimitBurst,
+      onError: (err) => {
+        if (limiterFailing) return;
+        limiterFailing = true;
+        log.warn({ err }, "redis rate limit failed; using this instance's buckets");
+      },
     }),
     async close() {
       await Promise.allSettled([publisher.quit(), subscriber.quit()]);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisRateLimiter, type RedisRateLimiterOptions } from '../src/chat/rate-limit/redis.js';
@@ -19,19 +20,43 @@ async function connect(t: TestContext, url = TEST_REDIS_URL): Promise<Redis> {
   return redis;
 }
 
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 type Options = Omit<RedisRateLimiterOptions, 'redis'>;
 
 rateLimitContract('RedisRateLimiter', async ({ perSec, burst }) => {
   const redis = new Redis(TEST_REDIS_URL);
   await ready(redis);
   const clock = new ManualClock();
-  const limiter = new RedisRateLimiter({ redis, prefix: testPrefix(), perSec, burst, clock });
-  return { limiter, clock, cleanup: () => redis.disconnect() };
+  const errors: unknown[] = [];
+  const limiter = new RedisRateLimiter({
+    redis,
+    prefix: testPrefix(),
+    perSec,
+    burst,
+    clock,
+    onError: (err) => errors.push(err),
+  });
+  return {
+    limiter,
+    clock,
+    cleanup: () => {
+      redis.disconnect();
+      assert.deepEqual(errors, [], 'every take went to Redis, none to the fallback');
+    },
+  };
 });
 
 test('RedisRateLimiter: two instances share one bucket per key, on one clock', async (t) => {
   const clock = new ManualClock();
-  const options: Options = { prefix: testPrefix(), perSec: 2, burst: 10, clock };
+  const options: Options = { prefix: testPrefix(), perSec: 2, burst: 10, clock, onError: assert.fail };
   const [ra, rb] = await Promise.all([connect(t), connect(t)]);
   await Promise.all([ready(ra), ready(rb)]);
   const a = new RedisRateLimiter({ ...options, redis: ra });
@@ -53,4 +78,43 @@ test('RedisRateLimiter: forget leaves the shared bucket; the key expires once it
   assert.deepEqual([await limiter.take('k'), await limiter.take('k')], [true, true]);
   limiter.forget('k');
   assert.equal(await limiter.take('k'), false, 'the member may still be connected elsewhere');
+});
+
+test('RedisRateLimiter: with Redis unreachable, takes use local buckets and report each failure', async (t) => {
+  const redis = await connect(t, `redis://127.0.0.1:${await closedPort()}`);
+  const errors: unknown[] = [];
+  const limiter = new RedisRateLimiter({
+    redis,
+    perSec: 1,
+    burst: 2,
+    clock: new ManualClock(),
+    onError: (err) => errors.push(err),
+  });
+  assert.deepEqual([await limiter.take('k'), await limiter.take('k'), await limiter.take('k')], [true, true, false]);
+  assert.equal(errors.length, 3, 'onError on every failure');
+  assert.ok(errors.every((err) => err instanceof Error));
+  limiter.forget('k');
+  assert.equal(await limiter.take('k'), true, 'forget clears the fallback bucket');
+});
+
+test('RedisRateLimiter: when its connection drops, takes fall back to a bucket of the same size', async (t) => {
+  const redis = await connect(t);
+  await ready(redis);
+  const clock = new ManualClock();
+  const errors: unknown[] = [];
+  const limiter = new RedisRateLimiter({
+    redis,
+    prefix: testPrefix(),
+    perSec: 1,
+    burst: 2,
+    clock,
+    onError: (err) => errors.push(err),
+  });
+  assert.deepEqual([await limiter.take('k'), await limiter.take('k'), await limiter.take('k')], [true, true, false]);
+  assert.deepEqual(errors, []);
+  redis.disconnect();
+  assert.deepEqual([await limiter.take('k'), await limiter.take('k'), await limiter.take('k')], [true, true, false]);
+  assert.equal(errors.length, 3);
+  clock.advance(1000);
+  assert.deepEqual([await limiter.take('k'), await limiter.take('k')], [true, false], 'on the same clock');
 });

@@ -6,10 +6,10 @@ import type { RateLimit, RateLimitOptions } from './rate-limit.js';
 
 /**
  * KEYS: bucket. ARGV: now (ms), perSec, burst. `now` comes from the caller's clock, not Redis TIME,
- * so tests can drive it; the instances' clocks must therefore agree (NTP). Skew between them can
- * add at most skew × perSec tokens when one member's messages alternate between instances. The key
- * expires when the bucket would be full again, when it is no different from a missing one.
- * %.17g keeps every digit of `at` and `tokens` (tostring keeps 14).
+ * so instances and tests share one clock; the instances' clocks must therefore agree (NTP). Skew
+ * between them adds at most skew × perSec / 1000 tokens each time one member's takes move from an
+ * instance behind to one ahead. The key expires a second after the bucket would be full again: by
+ * then it is no different from a missing one. %.17g keeps every digit (tostring keeps 14).
  */
 const TAKE = `
 local now, rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -30,15 +30,20 @@ export interface RedisRateLimiterOptions extends RateLimitOptions {
   prefix?: string;
   /** Used while Redis fails. @default a MemoryRateLimiter with the same perSec, burst and clock */
   fallback?: RateLimit;
+  /** Called with each Redis failure, before falling back, so the caller can log and count it. */
+  onError?(err: unknown): void;
 }
 
+/** Shares buckets between instances whose clocks agree (NTP); see TAKE. */
 export class RedisRateLimiter implements RateLimit {
   readonly #fallback: RateLimit;
+  readonly #onError: ((err: unknown) => void) | undefined;
   readonly #take: (key: string) => Promise<unknown>;
 
   constructor(options: RedisRateLimiterOptions) {
     const { redis, perSec, burst, clock = systemClock } = options;
     this.#fallback = options.fallback ?? new MemoryRateLimiter({ perSec, burst, clock });
+    this.#onError = options.onError;
     const prefix = `${options.prefix ?? 'roomchat:'}rate:`;
     redis.defineCommand('roomchat_take', { numberOfKeys: 1, lua: TAKE });
     const commands = redis as unknown as { roomchat_take(...args: Array<string | number>): Promise<unknown> };
@@ -48,7 +53,8 @@ export class RedisRateLimiter implements RateLimit {
   async take(key: string): Promise<boolean> {
     try {
       return (await this.#take(key)) === 1;
-    } catch {
+    } catch (err) {
+      this.#onError?.(err);
       return this.#fallback.take(key);
     }
   }
