@@ -32,7 +32,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   const metrics = createMetrics();
   const clock = options.clock ?? systemClock;
-  const backends = await openBackends(config, app.log, options, clock);
+  const backends = await openBackends(config, app.log, options, clock, metrics.observer);
   // member ids must be the same on every instance and after restarts: the secret lives in the store
   const secret = config.serverSecret ?? (await backends.store.secret(randomBytes(32).toString('base64url')));
   app.log.info({ mode: backends.mode }, 'backends ready');

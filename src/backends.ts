@@ -10,11 +10,11 @@ import { RedisBus } from './chat/bus/redis.js';
 import type { ChatServiceOptions } from './chat/chat-service.js';
 import { type Clock, systemClock } from './chat/clock.js';
 import { RedisPresence } from './chat/presence-redis.js';
-import { RateLimiter } from './chat/rate-limit.js';
-import { RedisRateLimiter } from './chat/rate-limit-redis.js';
+import { RedisRateLimiter } from './chat/rate-limit/redis.js';
 import type { HistoryStore } from './chat/store/history-store.js';
 import { PostgresStore } from './chat/store/postgres.js';
 import { SqliteStore } from './chat/store/sqlite.js';
+import type { ChatObserver } from './chat/types.js';
 import type { Config } from './config.js';
 
 export interface BackendLogger {
@@ -42,6 +42,7 @@ export async function openBackends(
   log: BackendLogger,
   overrides: BackendOverrides = {},
   clock: Clock = systemClock,
+  observer: ChatObserver = {},
 ): Promise<Backends> {
   if (!config.redisUrl || !config.databaseUrl) {
     return {
@@ -65,6 +66,11 @@ export async function openBackends(
   const subscriber = connectRedis(config.redisUrl, 'subscriber', log, {});
   await Promise.all([waitReady(publisher, 5000), waitReady(subscriber, 5000)]);
   const bus = overrides.bus ?? new RedisBus({ publisher, subscriber, prefix: config.redisPrefix });
+  // one line per outage, not one per message: armed again when the connection is back
+  let limiterFailing = false;
+  publisher.on('ready', () => {
+    limiterFailing = false;
+  });
   return {
     mode: 'cluster',
     store,
@@ -83,7 +89,13 @@ export async function openBackends(
       prefix: config.redisPrefix,
       perSec: config.rateLimitPerSec,
       burst: config.rateLimitBurst,
-      fallback: new RateLimiter({ perSec: config.rateLimitPerSec, burst: config.rateLimitBurst, now: clock.now }),
+      clock,
+      onError: (err) => {
+        observer.failure?.('rate_limit');
+        if (limiterFailing) return;
+        limiterFailing = true;
+        log.warn({ err }, "redis rate limit failed; using this instance's buckets");
+      },
     }),
     async close() {
       await Promise.allSettled([publisher.quit(), subscriber.quit()]);

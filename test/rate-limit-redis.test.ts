@@ -1,47 +1,120 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { createServer } from 'node:net';
+import { type TestContext, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { RateLimiter } from '../src/chat/rate-limit.js';
-import { RedisRateLimiter } from '../src/chat/rate-limit-redis.js';
-import { sleep } from './helpers.js';
+import { RedisRateLimiter, type RedisRateLimiterOptions } from '../src/chat/rate-limit/redis.js';
+import { ManualClock } from './clock.js';
+import { rateLimitContract } from './rate-limit.contract.js';
 import { TEST_REDIS_URL, testPrefix } from './services.js';
 
-test('RedisRateLimiter: one bucket per key across instances, refilled over time', async (t) => {
-  const prefix = testPrefix();
-  const redis = [new Redis(TEST_REDIS_URL), new Redis(TEST_REDIS_URL)];
-  t.after(() => {
-    for (const r of redis) r.disconnect();
+/** As src/backends.ts connects for commands: fail at once while Redis is down. */
+const COMMANDS = { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
+
+const ready = (redis: Redis) =>
+  redis.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => redis.once('ready', () => resolve()));
+
+async function connect(t: TestContext, url = TEST_REDIS_URL): Promise<Redis> {
+  const redis = new Redis(url, COMMANDS);
+  redis.on('error', () => {}); // a refused connection is what some tests want
+  t.after(() => redis.disconnect());
+  return redis;
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+type Options = Omit<RedisRateLimiterOptions, 'redis'>;
+
+rateLimitContract('RedisRateLimiter', async ({ perSec, burst }) => {
+  const redis = new Redis(TEST_REDIS_URL);
+  await ready(redis);
+  const clock = new ManualClock();
+  const errors: unknown[] = [];
+  const limiter = new RedisRateLimiter({
+    redis,
+    prefix: testPrefix(),
+    perSec,
+    burst,
+    clock,
+    onError: (err) => errors.push(err),
   });
-  const [a, b] = redis.map(
-    (r) =>
-      new RedisRateLimiter({
-        redis: r,
-        prefix,
-        perSec: 10,
-        burst: 20,
-        fallback: new RateLimiter({ perSec: 10, burst: 20 }),
-      }),
-  ) as [RedisRateLimiter, RedisRateLimiter];
-  const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).take('room\0m')));
-  assert.equal(results.filter(Boolean).length, 20, 'the burst is shared by both instances');
-  assert.equal(await a.take('room\0other'), true, 'other members have their own bucket');
-  await sleep(250);
-  const refilled = await Promise.all([a.take('room\0m'), b.take('room\0m'), a.take('room\0m')]);
-  assert.ok(refilled.filter(Boolean).length >= 2, 'about 2.5 tokens after 250 ms at 10/s');
+  return {
+    limiter,
+    clock,
+    cleanup: () => {
+      redis.disconnect();
+      assert.deepEqual(errors, [], 'every take went to Redis, none to the fallback');
+    },
+  };
 });
 
-test('RedisRateLimiter: falls back to its own buckets while Redis does not answer', async (t) => {
-  const redis = new Redis('redis://127.0.0.1:1', {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    lazyConnect: true,
-  });
-  t.after(() => redis.disconnect());
+test('RedisRateLimiter: two instances share one bucket per key, on one clock', async (t) => {
+  const clock = new ManualClock();
+  const options: Options = { prefix: testPrefix(), perSec: 2, burst: 10, clock, onError: assert.fail };
+  const [ra, rb] = await Promise.all([connect(t), connect(t)]);
+  await Promise.all([ready(ra), ready(rb)]);
+  const a = new RedisRateLimiter({ ...options, redis: ra });
+  const b = new RedisRateLimiter({ ...options, redis: rb });
+  const results = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? a : b).take('room\0m')));
+  assert.equal(results.filter(Boolean).length, 10, 'the burst is shared by both instances');
+  clock.advance(500);
+  assert.deepEqual([await b.take('room\0m'), await a.take('room\0m')], [true, false], 'one refill, taken once');
+});
+
+test('RedisRateLimiter: forget leaves the shared bucket; the key expires once it would be full', async (t) => {
+  const prefix = testPrefix();
+  const redis = await connect(t);
+  await ready(redis);
+  const limiter = new RedisRateLimiter({ redis, prefix, perSec: 1, burst: 3, clock: new ManualClock() });
+  assert.equal(await limiter.take('k'), true);
+  const ttl = await redis.pttl(`${prefix}rate:k`);
+  assert.ok(ttl > 0 && ttl <= 2000, `1 s to refill the token taken, plus 1 s: ${ttl}`);
+  assert.deepEqual([await limiter.take('k'), await limiter.take('k')], [true, true]);
+  limiter.forget('k');
+  assert.equal(await limiter.take('k'), false, 'the member may still be connected elsewhere');
+});
+
+test('RedisRateLimiter: with Redis unreachable, takes use local buckets and report each failure', async (t) => {
+  const redis = await connect(t, `redis://127.0.0.1:${await closedPort()}`);
+  const errors: unknown[] = [];
   const limiter = new RedisRateLimiter({
     redis,
     perSec: 1,
     burst: 2,
-    fallback: new RateLimiter({ perSec: 1, burst: 2 }),
+    clock: new ManualClock(),
+    onError: (err) => errors.push(err),
   });
   assert.deepEqual([await limiter.take('k'), await limiter.take('k'), await limiter.take('k')], [true, true, false]);
+  assert.equal(errors.length, 3, 'onError on every failure');
+  assert.ok(errors.every((err) => err instanceof Error));
+  limiter.forget('k');
+  assert.equal(await limiter.take('k'), true, 'forget clears the fallback bucket');
+});
+
+test('RedisRateLimiter: when its connection drops, takes fall back to a bucket of the same size', async (t) => {
+  const redis = await connect(t);
+  await ready(redis);
+  const clock = new ManualClock();
+  const errors: unknown[] = [];
+  const limiter = new RedisRateLimiter({
+    redis,
+    prefix: testPrefix(),
+    perSec: 1,
+    burst: 2,
+    clock,
+    onError: (err) => errors.push(err),
+  });
+  assert.deepEqual([await limiter.take('k'), await limiter.take('k'), await limiter.take('k')], [true, true, false]);
+  assert.deepEqual(errors, []);
+  redis.disconnect();
+  assert.deepEqual([await limiter.take('k'), await limiter.take('k'), await limiter.take('k')], [true, true, false]);
+  assert.equal(errors.length, 3);
+  clock.advance(1000);
+  assert.deepEqual([await limiter.take('k'), await limiter.take('k')], [true, false], 'on the same clock');
 });

@@ -12,7 +12,8 @@ import { limitKey } from './handlers/context.js';
 import { ephemeralUid, guestName, memberId } from './names.js';
 import { Presence, type PresenceTracker } from './presence.js';
 import type { Member } from './protocol.js';
-import { type RateLimit, RateLimiter } from './rate-limit.js';
+import { MemoryRateLimiter } from './rate-limit/memory.js';
+import type { RateLimit } from './rate-limit/rate-limit.js';
 import { RoomHub } from './room-hub.js';
 import { CLOSE_GOING_AWAY, RoomRegistry } from './room-registry.js';
 import { Session, type SessionDeps, sessionOf } from './session.js';
@@ -34,7 +35,7 @@ export interface ChatServiceOptions extends ChatSettings {
   observer?: ChatObserver;
   /** Presence, given the callback that logs a leave. @default a `Presence` of this process */
   presence?(onLeave: (room: string, member: Member) => void): PresenceTracker;
-  /** The rate limiter. @default a `RateLimiter` of this process */
+  /** The rate limiter. @default a `MemoryRateLimiter` of this process */
   limiter?: RateLimit;
   /** @default systemClock */
   clock?: Clock;
@@ -63,7 +64,8 @@ export class ChatService {
       onDrop: (conn) => sessionOf(conn)?.release(),
     });
     const limiter =
-      options.limiter ?? new RateLimiter({ perSec: options.rateLimitPerSec, burst: options.rateLimitBurst });
+      options.limiter ??
+      new MemoryRateLimiter({ perSec: options.rateLimitPerSec, burst: options.rateLimitBurst, clock });
     const onLeave = (room: string, member: Member) => {
       limiter.forget(limitKey(room, member.id));
       void this.#hub.logLeave(room, member);

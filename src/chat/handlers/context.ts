@@ -6,7 +6,7 @@
 import type { Clock } from '../clock.js';
 import type { PresenceTracker } from '../presence.js';
 import type { Member, Refusal } from '../protocol.js';
-import type { RateLimit } from '../rate-limit.js';
+import type { RateLimit } from '../rate-limit/rate-limit.js';
 import type { RoomHub } from '../room-hub.js';
 import type { AppendInput, AppendResult } from '../store/history-store.js';
 import type { ChatObserver, ReportFailure } from '../types.js';

@@ -1,0 +1,43 @@
+/** Buckets in this process: enough for one instance, and the stand-in while Redis fails. */
+import { type Clock, systemClock } from '../clock.js';
+import type { RateLimit, RateLimitOptions } from './rate-limit.js';
+
+interface Bucket {
+  tokens: number;
+  /** The clock reading when `tokens` was counted. */
+  at: number;
+}
+
+export class MemoryRateLimiter implements RateLimit {
+  readonly #buckets = new Map<string, Bucket>();
+  readonly #perSec: number;
+  readonly #burst: number;
+  readonly #clock: Clock;
+
+  constructor({ perSec, burst, clock = systemClock }: RateLimitOptions) {
+    this.#perSec = perSec;
+    this.#burst = burst;
+    this.#clock = clock;
+  }
+
+  take(key: string): boolean {
+    const now = this.#clock.now();
+    const bucket = this.#buckets.get(key);
+    if (!bucket) {
+      this.#buckets.set(key, { tokens: this.#burst - 1, at: now });
+      return true;
+    }
+    // the system clock can be stepped back; that must not hand out tokens
+    const elapsed = Math.max(0, now - bucket.at);
+    bucket.tokens = Math.min(this.#burst, bucket.tokens + (elapsed * this.#perSec) / 1000);
+    bucket.at = now;
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  /** A fresh bucket is full, so nothing is lost by dropping it. */
+  forget(key: string): void {
+    this.#buckets.delete(key);
+  }
+}
