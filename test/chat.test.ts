@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connect, type Frame, getJson, listen, newRoom, newUid, seedMessages, sleep, testConfig } from './helpers.js';
+import { ManualClock } from './clock.js';
+import { connect, type Frame, getJson, listen, newRoom, newUid, seedMessages, testConfig, until } from './helpers.js';
 
 test('a message is acknowledged by its own copy and every member sees one log, in order', async (t) => {
   const { ws } = await listen(t);
@@ -42,7 +43,8 @@ test('rooms are isolated, even rooms whose names share a prefix', async (t) => {
   const c = await connect(ws, `${room}.x`, { uid: newUid() });
   await a.say('only in a');
   await b.say('only in b');
-  await sleep(50);
+  // a leak would have been written to c's socket before its own message, the marker
+  await c.say('marker');
   assert.deepEqual(
     a.events.map((e) => e.type),
     ['message'],
@@ -51,12 +53,16 @@ test('rooms are isolated, even rooms whose names share a prefix', async (t) => {
     b.events.map((e) => e.type),
     ['message'],
   );
-  assert.deepEqual(c.events, []);
+  assert.deepEqual(
+    c.events.map((e) => e.text),
+    ['marker'],
+  );
   assert.equal(b.events[0]?.seq, 2, 'each room has its own seq: join(1), message(2)');
 });
 
 test('two tabs are one member: one join, and one leave after the grace period of the last', async (t) => {
-  const { ws } = await listen(t, testConfig(t, { leaveGraceMs: 150 }));
+  const clock = new ManualClock();
+  const { ws, app } = await listen(t, testConfig(t, { leaveGraceMs: 150 }), { clock });
   const room = newRoom();
   const uid = newUid();
   const watcher = await connect(ws, room, { uid: newUid() });
@@ -66,18 +72,25 @@ test('two tabs are one member: one join, and one leave after the grace period of
   assert.equal(tab2.welcome.you.name, 'Tabby', 'a second tab joins the member as it is');
   assert.equal(tab2.welcome.members.filter((m: Frame) => m.id === tab1.id).length, 1);
   await tab1.close();
-  await sleep(300);
+  await until(() => app.chat.registry.connectionCount === 2);
+  clock.advance(1000);
+  await watcher.say('marker');
   assert.deepEqual(
     watcher.events.map((e) => e.type),
-    ['join'],
+    ['join', 'message'],
     'no leave while a tab is open',
   );
   await tab2.close();
-  const left = await watcher.next('leave', 1000);
+  await until(() => app.chat.registry.connectionCount === 1);
+  clock.advance(149);
+  await watcher.say('marker 2');
+  assert.equal(watcher.events.at(-1)?.type, 'message', 'no leave before the grace period is over');
+  clock.advance(1);
+  const left = await watcher.next('leave');
   assert.equal(left.member.id, tab1.id);
   assert.deepEqual(
     watcher.events.map((e) => e.type),
-    ['join', 'leave'],
+    ['join', 'message', 'message', 'leave'],
   );
 });
 
@@ -98,14 +111,14 @@ test('a resume with since inside the grace period logs nothing and delivers exac
   );
   assert.equal(back.welcome.seq, missed[1]?.seq);
   assert.equal(back.welcome.truncated, false);
-  await sleep(50);
+  const live = await bob.say('m3');
+  const got = await back.next('message');
+  assert.equal(got.seq, live.seq, 'live delivery goes on right after the welcome');
+  // a join or leave of alice would have been logged before m3
   assert.deepEqual(
     bob.unconsumed.filter((f) => f.type === 'join' || f.type === 'leave'),
     [],
   );
-  const live = await bob.say('m3');
-  const got = await back.next('message');
-  assert.equal(got.seq, live.seq, 'live delivery goes on right after the welcome');
 });
 
 test('more than 1000 missed events: the newest 1000, truncated, and the rest over HTTP', async (t) => {
@@ -188,7 +201,9 @@ test('a direct message reaches every tab of its target and the sender, nobody el
   assert.deepEqual(b1, own);
   assert.deepEqual(b2, own);
   assert.equal(own.seq, undefined);
-  await sleep(50);
+  // alice's frames are handled in order: a leaked direct would reach carol before this message
+  const marker = await alice.say('marker');
+  await carol.next((f) => f.type === 'message' && f.id === marker.id);
   assert.equal(
     carol.frames.some((f) => f.type === 'direct'),
     false,
@@ -199,7 +214,8 @@ test('a direct message reaches every tab of its target and the sender, nobody el
 });
 
 test('more messages than the burst are refused with rate_limited and not stored', async (t) => {
-  const { ws, http } = await listen(t);
+  // the bucket refills only when the test moves the clock, however long each message takes to store
+  const { ws, http } = await listen(t, testConfig(t), { clock: new ManualClock() });
   const room = newRoom();
   const alice = await connect(ws, room, { uid: newUid() });
   const ids = Array.from({ length: 25 }, (_, i) => `burst-${i}`);

@@ -196,3 +196,12 @@ export async function getJson(url: string): Promise<Frame> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Wait until a condition holds (polled), at most `ms`. */
+export async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting for a condition');
+    await sleep(5);
+  }
+}

@@ -4,8 +4,7 @@ import { type TestContext, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisPresence } from '../src/chat/presence-redis.js';
 import type { Member } from '../src/chat/protocol.js';
-import { sleep } from './helpers.js';
-import { until } from './message-bus.contract.js';
+import { sleep, until } from './helpers.js';
 import { TEST_REDIS_URL, testPrefix } from './services.js';
 
 /** Two or more instances' presence over one Redis; `left` collects the leaves any of them logged. */

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisBus } from '../src/chat/bus/redis.js';
-import { sleep } from './helpers.js';
-import { messageBusContract, until } from './message-bus.contract.js';
+import { until } from './helpers.js';
+import { messageBusContract } from './message-bus.contract.js';
 import { TEST_REDIS_URL, testPrefix } from './services.js';
 
 function connections(t: TestContext, name: string) {
@@ -32,22 +32,28 @@ messageBusContract('RedisBus', {
 
 test('RedisBus: a room not watched is not received; another prefix is another deployment', async (t) => {
   const prefix = testPrefix();
+  const otherPrefix = testPrefix();
   const a = new RedisBus({ ...connections(t, 'a'), prefix });
   const b = new RedisBus({ ...connections(t, 'b'), prefix });
-  const other = new RedisBus({ ...connections(t, 'c'), prefix: testPrefix() });
+  const other = new RedisBus({ ...connections(t, 'c'), prefix: otherPrefix });
+  const otherPublisher = new RedisBus({ ...connections(t, 'd'), prefix: otherPrefix });
   const got: string[] = [];
   const gotOther: string[] = [];
   b.subscribe({ deliver: (m) => got.push(m.room), resync: () => {} });
   other.subscribe({ deliver: (m) => gotOther.push(m.room), resync: () => {} });
-  await Promise.all([b.watch('watched'), other.watch('watched')]);
+  await Promise.all([b.watch('watched'), b.watch('marker'), other.watch('watched'), other.watch('marker')]);
   await a.publish({ kind: 'ephemeral', room: 'not-watched', json: '{}' });
   await a.publish({ kind: 'ephemeral', room: 'watched', json: '{}' });
   await until(() => got.length === 1);
   await b.unwatch('watched');
   await a.publish({ kind: 'ephemeral', room: 'watched', json: '{}' });
-  await sleep(50);
-  assert.deepEqual(got, ['watched']);
-  assert.deepEqual(gotOther, []);
+  // Redis hands messages to a subscriber in the order it ran the PUBLISH commands: the markers
+  // come after anything the two publishes above could have delivered
+  await a.publish({ kind: 'ephemeral', room: 'marker', json: '{}' });
+  await otherPublisher.publish({ kind: 'ephemeral', room: 'marker', json: '{}' });
+  await until(() => got.length === 2 && gotOther.length === 1);
+  assert.deepEqual(got, ['watched', 'marker']);
+  assert.deepEqual(gotOther, ['marker']);
 });
 
 test('RedisBus: after its subscriber reconnects the bus asks for a resync and still receives', async (t) => {

@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { PROJECT_ROOT } from '../../src/paths.js';
-import { connect, newRoom, newUid, sleep } from '../helpers.js';
-import { until } from '../message-bus.contract.js';
+import { connect, newRoom, newUid, sleep, until } from '../helpers.js';
 import { freePort, type Instance, startCluster } from './harness.js';
 
 const NGINX = '/usr/sbin/nginx';
