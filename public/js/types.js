@@ -13,12 +13,8 @@
  * @typedef {protocol.TypingFrameOut} TypingFrameOut
  * @typedef {protocol.DirectFrameOut} DirectFrameOut
  * @typedef {protocol.ErrorFrameOut} ErrorFrameOut
+ * @typedef {protocol.WelcomeFrame} WelcomeFrame
  * @typedef {protocol.ClientFrame} ClientFrame
- */
-/**
- * The welcome, which the server assembles as text (ChatService's #welcome in
- * src/chat/chat-service.ts) and has no type of its own for.
- * @typedef {{ type: 'welcome', room: string, you: Member, members: Member[], history: ChatEvent[], seq: number, truncated: boolean }} WelcomeFrame
  * @typedef {WelcomeFrame | ChatEvent | TypingFrameOut | DirectFrameOut | ErrorFrameOut} ServerFrame
  */
 /**
