@@ -1,5 +1,6 @@
 // Build src/ into dist/ under a lock, so that several `npm start` at once (instances of a
-// cluster on one machine) never run a half-written dist/. With --if-stale, skip the build when
+// cluster on one machine) never run a half-written dist/. Also src/shared/ for the browser into
+// dist/public/js/, served with public/ under /assets/ (docs/client.md). With --if-stale, skip the build when
 // dist/ is newer than every source (what `npm start` does: start at once when nothing changed).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const stamp = join(root, 'dist', '.build-stamp');
 const lock = join(root, '.build.lock');
-const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.rules.json', 'package.json'];
 
 function newestInput() {
   let newest = 0;
@@ -46,9 +47,9 @@ for (let waited = 0; ; waited += 100) {
 }
 try {
   if (!(process.argv.includes('--if-stale') && isFresh())) {
-    execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(root, 'tsconfig.build.json')], {
-      stdio: 'inherit',
-    });
+    for (const project of ['tsconfig.build.json', 'tsconfig.rules.json']) {
+      execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(root, project)], { stdio: 'inherit' });
+    }
     writeFileSync(stamp, `${new Date().toISOString()}\n`);
   }
 } finally {

@@ -1,15 +1,18 @@
 /**
  * Test helpers: a Config for tests, an app built without a port (`build`) or listening on a free
- * loopback port (`listen`), and a WebSocket client that queues frames for `next()`.
+ * loopback port (`listen`), the build the browser needs (`buildIfStale`), and a WebSocket client
+ * that queues frames for `next()`.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import WebSocket from 'ws';
 import { type BuildOptions, buildApp } from '../src/app.js';
 import type { HistoryStore } from '../src/chat/store/history-store.js';
 import { type Config, loadConfig } from '../src/config.js';
+import { PROJECT_ROOT } from '../src/paths.js';
 
 /** A fresh temporary folder, removed when the test ends. */
 export function tempDir(t: TestContext): string {
@@ -33,6 +36,14 @@ export function testConfig(t: TestContext, overrides: Partial<Config> = {}): Con
     shutdownTimeoutMs: 5000,
     ...overrides,
   };
+}
+
+/**
+ * Run the build when the sources changed since the last one (as `npm start` does): the pages load
+ * /assets/js/rules.js, which only the build makes (from src/shared/).
+ */
+export function buildIfStale(): void {
+  execFileSync(process.execPath, [resolve(PROJECT_ROOT, 'scripts/build.mjs'), '--if-stale'], { stdio: 'inherit' });
 }
 
 /** The app, not listening; closed when the test ends. */

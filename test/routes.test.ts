@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { build, seedMessages } from './helpers.js';
+import { canonicalDisplayName, canonicalRoom, NAME_MAX } from '../src/chat/names.js';
+import { TEXT_MAX } from '../src/chat/protocol.js';
+import * as rules from '../src/shared/rules.js';
+import { build, buildIfStale, seedMessages } from './helpers.js';
 
 test('GET / is the landing page with a fresh room name to suggest', async (t) => {
   const app = await build(t);
@@ -39,6 +42,27 @@ test('the client script and styles are served', async (t) => {
   assert.match(js.headers['content-type'] as string, /javascript/);
   assert.equal((await app.inject('/assets/style.css')).statusCode, 200);
   assert.equal((await app.inject('/assets/js/landing.js')).statusCode, 200);
+});
+
+test("the client's rules module is served, built from the server's", async (t) => {
+  buildIfStale();
+  const app = await build(t);
+  const r = await app.inject('/assets/js/rules.js');
+  assert.equal(r.statusCode, 200);
+  assert.match(r.headers['content-type'] as string, /javascript/);
+  const served: typeof rules = await import(`data:text/javascript,${encodeURIComponent(r.body)}`);
+  assert.deepEqual(Object.keys(served).sort(), Object.keys(rules).sort());
+  for (const [name, value] of Object.entries(rules)) {
+    if (typeof value !== 'function') assert.equal(served[name as keyof typeof rules], value, name);
+  }
+  assert.equal(served.TEXT_MAX, TEXT_MAX);
+  assert.equal(served.NAME_MAX, NAME_MAX);
+  for (const raw of ['  Team-Lunch ', '日本語の部屋', 'bad room!', 'x'.repeat(65)]) {
+    assert.deepEqual(served.canonicalRoom(raw), canonicalRoom(raw), raw);
+  }
+  assert.deepEqual(served.canonicalDisplayName(' A\u0301da '), canonicalDisplayName(' A\u0301da '));
+  assert.equal(served.codePoints('😀語a'), 3);
+  assert.ok(canonicalRoom(served.freshRoomName()).ok);
 });
 
 test('health, readiness and metrics', async (t) => {

@@ -67,7 +67,7 @@ export class RoomConnection {
     };
   }
 
-  /** Send a frame when open; false when it could not go now. @param {object} frame */
+  /** Send a frame when open; false when it could not go now. @param {import('./types.js').ClientFrame} frame */
   send(frame) {
     if (!this.#socket || this.#socket.readyState !== WebSocket.OPEN) return false;
     this.#socket.send(JSON.stringify(frame));

@@ -1,15 +1,7 @@
 // The landing page: join a room by name, create one with a fresh unguessable name, or go back to
 // a room visited lately.
+import { canonicalRoom, freshRoomName, ROOM_MAX } from './rules.js';
 import { recentRooms } from './storage.js';
-
-const ROOM_RE = /^[\p{L}\p{M}\p{N}_.-]{1,64}$/u;
-
-/** 80 random bits, base32: nobody stumbles into it by guessing. */
-function freshRoomName() {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return `room-${Array.from(bytes, (b) => alphabet[b % 32]).join('')}`;
-}
 
 const form = /** @type {HTMLFormElement} */ (document.getElementById('join-form'));
 const input = /** @type {HTMLInputElement} */ (document.getElementById('room'));
@@ -25,14 +17,14 @@ const go = (room) => {
 
 form.addEventListener('submit', (e) => {
   e.preventDefault();
-  const room = input.value.trim().normalize('NFC').toLowerCase();
-  if (!ROOM_RE.test(room)) {
-    error.textContent = 'Use 1 to 64 letters, digits, "-", "_" or ".".';
+  const room = canonicalRoom(input.value);
+  if (!room.ok) {
+    error.textContent = `Use 1 to ${ROOM_MAX} letters, digits, "-", "_" or ".".`;
     input.setAttribute('aria-invalid', 'true');
     input.focus();
     return;
   }
-  go(room);
+  go(room.value);
 });
 
 input.addEventListener('input', () => {

@@ -1,9 +1,9 @@
 // The room page: connection, members, typing, composer with its outbox, scrollback, attention.
 import { RoomConnection } from './connection.js';
+import { canonicalDisplayName, codePoints, TEXT_MAX } from './rules.js';
 import * as storage from './storage.js';
 import { Timeline } from './timeline.js';
 
-const TEXT_MAX = 4000;
 const TYPING_SEND_EVERY_MS = 2000;
 const TYPING_SHOW_MS = 4000;
 const PAGE = 50;
@@ -19,13 +19,6 @@ function byId(id) {
   if (!node) throw new Error(`#${id} is missing from the page`);
   return /** @type {T} */ (node);
 }
-
-/** Length in code points, as the server counts. @param {string} s */
-const codePoints = (s) => {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-};
 
 const newId = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
 
@@ -168,7 +161,7 @@ function applyEvent(event, live) {
   }
 }
 
-/** @param {import('./types.js').DirectFrame} frame */
+/** @param {import('./types.js').DirectFrameOut} frame */
 function direct(frame) {
   const own = state.me !== null && frame.from.id === state.me.id;
   if (own && frame.clientMsgId) acknowledged(frame.clientMsgId);
@@ -176,7 +169,7 @@ function direct(frame) {
   if (!own) attention(frame.from.name, frame.text, true);
 }
 
-/** @param {import('./types.js').ErrorFrame} frame */
+/** @param {import('./types.js').ErrorFrameOut} frame */
 function refused(frame) {
   const entry = state.outbox.find((e) => e.clientMsgId === frame.clientMsgId);
   if (!entry) {
@@ -247,6 +240,7 @@ function submit(text) {
 /** @param {import('./types.js').OutboxEntry} entry */
 function sendEntry(entry) {
   if (!state.outbox.includes(entry)) return; // acknowledged meanwhile
+  /** @type {import('./types.js').ClientFrame} */
   const frame = entry.to
     ? { type: 'direct', to: entry.to.id, text: entry.text, clientMsgId: entry.clientMsgId }
     : { type: 'message', text: entry.text, clientMsgId: entry.clientMsgId };
@@ -452,8 +446,9 @@ ui.pill.addEventListener('click', () => {
 
 ui.nameForm.addEventListener('submit', (e) => {
   e.preventDefault();
-  const name = ui.nameInput.value.trim().normalize('NFC');
-  if (!name || codePoints(name) > 32) return;
+  const checked = canonicalDisplayName(ui.nameInput.value);
+  if (!checked.ok) return;
+  const name = checked.value;
   storage.setDisplayName(name);
   if (state.me && name !== state.me.name) connection.send({ type: 'rename', name });
 });
@@ -506,8 +501,8 @@ if (storage.displayName()) {
   ui.nameDialogInput.focus();
   ui.nameDialogForm.addEventListener('submit', (e) => {
     e.preventDefault();
-    const name = ui.nameDialogInput.value.trim().normalize('NFC');
-    if (name && codePoints(name) <= 32) storage.setDisplayName(name);
+    const name = canonicalDisplayName(ui.nameDialogInput.value);
+    if (name.ok) storage.setDisplayName(name.value);
     ui.nameDialog.close();
   });
   ui.nameDialog.addEventListener('close', () => {

@@ -1,6 +1,8 @@
 // What the browser keeps between visits, in localStorage: the private uid, the display name, the
 // rooms visited lately, the outbox of each room, and the alert preference.
 
+import { isValidUid } from './rules.js';
+
 const UID_KEY = 'roomchat.uid';
 const NAME_KEY = 'roomchat.name';
 const RECENT_KEY = 'roomchat.recent';
@@ -29,7 +31,7 @@ function write(key, value) {
 /** The uid of this browser: generated once, a private credential never shown to anyone. */
 export function uid() {
   let id = read(UID_KEY);
-  if (!id || !/^[A-Za-z0-9_-]{8,64}$/.test(id)) {
+  if (!id || !isValidUid(id)) {
     const bytes = crypto.getRandomValues(new Uint8Array(18));
     id = btoa(String.fromCharCode(...bytes))
       .replace(/\+/g, '-')

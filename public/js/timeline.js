@@ -94,7 +94,7 @@ export class Timeline {
     return true;
   }
 
-  /** @param {import('./types.js').DirectFrame} frame @param {boolean} own */
+  /** @param {import('./types.js').DirectFrameOut} frame @param {boolean} own */
   addDirect(frame, own) {
     const item = this.#messageItem(
       { type: 'message', room: '', seq: 0, id: frame.id, from: frame.from, text: frame.text, ts: frame.ts },
@@ -204,7 +204,7 @@ export class Timeline {
     return item;
   }
 
-  /** @param {import('./types.js').PresenceEvent | import('./types.js').RenameEvent} event */
+  /** @param {import('./types.js').JoinEvent | import('./types.js').LeaveEvent | import('./types.js').RenameEvent} event */
   #systemItem(event) {
     const who = event.member.name;
     let text = `${who} joined`;

@@ -1,18 +1,21 @@
-// Shapes of the wire protocol (PROTOCOL.md v1) as the client sees them, for type-checking only.
+// The wire protocol's frames as the client sees them, for type-checking only: the server's own
+// types (src/chat/protocol.ts), named here once for the client's modules.
 
-/** @typedef {{ id: string, name: string }} Member */
+/** @import * as protocol from '../../src/chat/protocol.js' */
+
 /**
- * @typedef {{ type: 'message', room: string, seq: number, id: string, from: Member, text: string, ts: string, clientMsgId?: string }} MessageEvent
- * @typedef {{ type: 'join' | 'leave', room: string, seq: number, member: Member, ts: string }} PresenceEvent
- * @typedef {{ type: 'rename', room: string, seq: number, member: Member, previous: string, ts: string }} RenameEvent
- * @typedef {MessageEvent | PresenceEvent | RenameEvent} ChatEvent
- */
-/**
- * @typedef {{ type: 'welcome', room: string, you: Member, members: Member[], history: ChatEvent[], seq: number, truncated: boolean }} WelcomeFrame
- * @typedef {{ type: 'typing', room: string, member: Member }} TypingFrame
- * @typedef {{ type: 'direct', id: string, from: Member, to: Member, text: string, ts: string, clientMsgId?: string }} DirectFrame
- * @typedef {{ type: 'error', code: string, message: string, clientMsgId?: string }} ErrorFrame
- * @typedef {WelcomeFrame | ChatEvent | TypingFrame | DirectFrame | ErrorFrame} ServerFrame
+ * @typedef {protocol.Member} Member
+ * @typedef {protocol.MessageEvent} MessageEvent
+ * @typedef {protocol.JoinEvent} JoinEvent
+ * @typedef {protocol.LeaveEvent} LeaveEvent
+ * @typedef {protocol.RenameEvent} RenameEvent
+ * @typedef {protocol.ChatEvent} ChatEvent
+ * @typedef {protocol.TypingFrameOut} TypingFrameOut
+ * @typedef {protocol.DirectFrameOut} DirectFrameOut
+ * @typedef {protocol.ErrorFrameOut} ErrorFrameOut
+ * @typedef {protocol.WelcomeFrame} WelcomeFrame
+ * @typedef {protocol.ClientFrame} ClientFrame
+ * @typedef {WelcomeFrame | ChatEvent | TypingFrameOut | DirectFrameOut | ErrorFrameOut} ServerFrame
  */
 /**
  * What the user asked to send and is not acknowledged yet.

@@ -4,10 +4,9 @@
  */
 import { type Static, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { codePoints, UID_PATTERN } from './names.js';
+import { CLIENT_MSG_ID_MAX, codePoints, TEXT_MAX, UID_PATTERN } from '../shared/rules.js';
 
-export const TEXT_MAX = 4000;
-export const CLIENT_MSG_ID_MAX = 128;
+export { CLIENT_MSG_ID_MAX, TEXT_MAX };
 
 const ClientMsgId = Type.Optional(Type.String({ minLength: 1, maxLength: CLIENT_MSG_ID_MAX }));
 

@@ -1,5 +1,6 @@
 /**
- * The browser client and its assets, under /assets/.
+ * The browser client and its assets, under /assets/: public/, and dist/public/ for what the build
+ * makes for the browser (js/rules.js, from src/shared/).
  * @see https://github.com/fastify/fastify-static
  */
 import { resolve } from 'node:path';
@@ -9,7 +10,11 @@ import { PROJECT_ROOT } from '../paths.js';
 
 export default fp(
   async (app) => {
-    await app.register(fastifyStatic, { root: resolve(PROJECT_ROOT, 'public'), prefix: '/assets/', index: false });
+    await app.register(fastifyStatic, {
+      root: [resolve(PROJECT_ROOT, 'public'), resolve(PROJECT_ROOT, 'dist', 'public')],
+      prefix: '/assets/',
+      index: false,
+    });
   },
   { name: 'static' },
 );

@@ -1,15 +1,7 @@
 /** `/`: the landing page, or with `?room=NAME` the room page (400 page for an invalid name). */
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { canonicalRoom } from '../chat/names.js';
-
-/** A fresh room name nobody guesses: 80 random bits. */
-export function freshRoomName(): string {
-  return `room-${randomBytes(10)
-    .toString('base64url')
-    .toLowerCase()
-    .replace(/[^a-z0-9]/g, '')}`;
-}
+import { freshRoomName } from '../shared/rules.js';
 
 export default async function pages(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: { room?: unknown } }>('/', async (req, reply) => {

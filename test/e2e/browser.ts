@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { after, before } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
+import { buildIfStale } from '../helpers.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -27,10 +28,14 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** One Chromium for the tests of a file: launched before the first, closed after the last. */
+/**
+ * One Chromium for the tests of a file: launched before the first, closed after the last; the
+ * build runs first when stale, for the pages' /assets/js/rules.js.
+ */
 export function useChromium(): () => Browser {
   let browser: Browser | undefined;
   before(async () => {
+    buildIfStale();
     browser = await launchChromium();
   });
   after(() => browser?.close());

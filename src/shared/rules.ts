@@ -1,0 +1,73 @@
+/**
+ * The protocol's rules that the browser client checks too: limits, canonical room and display
+ * names, the uid pattern, fresh room names. The server imports this module (through names.ts and
+ * protocol.ts); the build also compiles it for the browser, served as /assets/js/rules.js
+ * (docs/client.md). So it imports nothing and uses only what Node 20 and browsers both have.
+ */
+
+/** Most code points in a message text. */
+export const TEXT_MAX = 4000;
+/** Most UTF-16 units in a `clientMsgId`. */
+export const CLIENT_MSG_ID_MAX = 128;
+/** Most code points in a room name. */
+export const ROOM_MAX = 64;
+/** Most code points in a display name. */
+export const NAME_MAX = 32;
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** Letters (with their combining marks) and digits of any script, `-`, `_`, `.`. */
+const ROOM_RE = /^[\p{L}\p{M}\p{N}_.-]+$/u;
+/** C0/C1 controls, and the line/paragraph separators that would break a one-line name. */
+const CONTROL_RE = /[\p{Cc}\u2028\u2029]/u;
+/** A uid: the secret a browser keeps to be the same member again. */
+export const UID_PATTERN = '^[A-Za-z0-9_-]{8,64}$';
+const UID_RE = new RegExp(UID_PATTERN);
+
+/** Length in Unicode code points, the unit every limit of the protocol counts in. */
+export function codePoints(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // a high surrogate followed by a low one is one code point
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
+/** Trim, NFC, lower-case; then 1..64 letters, digits, `-`, `_`, `.`. */
+export function canonicalRoom(raw: unknown): Checked<string> {
+  if (typeof raw !== 'string') return { ok: false, reason: 'a room name is required (?room=NAME)' };
+  const room = raw.trim().normalize('NFC').toLowerCase();
+  if (room.length === 0) return { ok: false, reason: 'the room name is empty' };
+  if (codePoints(room) > ROOM_MAX) return { ok: false, reason: `a room name has at most ${ROOM_MAX} characters` };
+  if (!ROOM_RE.test(room)) {
+    return { ok: false, reason: 'a room name may only hold letters, digits, "-", "_" and "."' };
+  }
+  return { ok: true, value: room };
+}
+
+/** Trim, NFC; then 1..32 characters, no control characters. */
+export function canonicalDisplayName(raw: string): Checked<string> {
+  const name = raw.trim().normalize('NFC');
+  if (name.length === 0) return { ok: false, reason: 'the display name is empty' };
+  if (codePoints(name) > NAME_MAX) return { ok: false, reason: `a display name has at most ${NAME_MAX} characters` };
+  if (CONTROL_RE.test(name)) return { ok: false, reason: 'a display name may not hold control characters' };
+  return { ok: true, value: name };
+}
+
+export function isValidUid(uid: string): boolean {
+  return UID_RE.test(uid);
+}
+
+/** A fresh room name nobody guesses: `room-` and 80 random bits in 16 base32 characters. */
+export function freshRoomName(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+  // 256 is a multiple of 32: every character is uniform
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return `room-${Array.from(bytes, (b) => alphabet[b % 32]).join('')}`;
+}
