@@ -54,16 +54,18 @@ const event = (room: string, seq: number): StoredEvent => ({
 
 function setup(opts: { fill?: (room: string, after: number, before: number) => StoredEvent[]; max?: number } = {}) {
   const clock = new ManualClock();
-  const fills: Array<Promise<StoredEvent[]>> = [];
+  const fills: Array<Promise<unknown>> = [];
+  const fillErrors: Array<[string, unknown]> = [];
   const registry = new RoomRegistry({
     maxBufferedBytes: opts.max ?? 1000,
     gapWaitMs: 20,
     clock,
     fillGap: (room, after, before) => {
-      const read = Promise.resolve(opts.fill?.(room, after, before) ?? []);
-      fills.push(read);
+      const read = new Promise<StoredEvent[]>((resolve) => resolve(opts.fill?.(room, after, before) ?? []));
+      fills.push(read.catch(() => {}));
       return read;
     },
+    onFillError: (err, room) => fillErrors.push([room, err]),
   });
   const open = (room: string, member = 'm1', lastSeq = 0) => {
     const socket = new RecordingSocket();
@@ -82,7 +84,7 @@ function setup(opts: { fill?: (room: string, after: number, before: number) => S
   const heartbeat = () => {
     for (const conn of registry.connections()) conn.heartbeat();
   };
-  return { registry, open, advance, heartbeat };
+  return { registry, open, advance, heartbeat, fillErrors };
 }
 
 test('events reach every connection of their room and no other, as identical bytes', () => {
@@ -120,6 +122,28 @@ test('an event ahead of its turn waits; the gap is filled from the store, in ord
   assert.deepEqual(filled, [[1, 3]]);
   assert.deepEqual(a.socket.seqs, [1, 2, 3]);
   registry.deliver('r', event('r', 2)); // the late original is a duplicate now
+  assert.deepEqual(a.socket.seqs, [1, 2, 3]);
+});
+
+test('a gap the store cannot fill is reported and read again after the next wait', async () => {
+  let down = true;
+  const { registry, open, advance, fillErrors } = setup({
+    fill: (room) => {
+      if (down) throw new Error('store unreachable');
+      return [event(room, 2)];
+    },
+  });
+  const a = open('r', 'a');
+  registry.deliver('r', event('r', 1));
+  registry.deliver('r', event('r', 3));
+  await advance(20);
+  assert.deepEqual(
+    fillErrors.map(([room, err]) => [room, (err as Error).message]),
+    [['r', 'store unreachable']],
+  );
+  assert.deepEqual(a.socket.seqs, [1]);
+  down = false;
+  await advance(20);
   assert.deepEqual(a.socket.seqs, [1, 2, 3]);
 });
 
