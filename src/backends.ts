@@ -8,7 +8,7 @@ import { MemoryBus } from './chat/bus/memory.js';
 import type { MessageBus } from './chat/bus/message-bus.js';
 import { RedisBus } from './chat/bus/redis.js';
 import type { ChatServiceOptions } from './chat/chat-service.js';
-import { RedisPresence } from './chat/presence-redis.js';
+import { RedisPresence } from './chat/presence/redis.js';
 import { RateLimiter } from './chat/rate-limit.js';
 import { RedisRateLimiter } from './chat/rate-limit-redis.js';
 import type { HistoryStore } from './chat/store/history-store.js';

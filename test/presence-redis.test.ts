@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { type TestContext, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { RedisPresence } from '../src/chat/presence-redis.js';
+import { RedisPresence } from '../src/chat/presence/redis.js';
 import type { Member } from '../src/chat/protocol.js';
 import { sleep } from './helpers.js';
 import { until } from './message-bus.contract.js';

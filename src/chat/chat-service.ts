@@ -8,7 +8,8 @@ import type { RawData, WebSocket } from 'ws';
 import type { MessageBus } from './bus/message-bus.js';
 import { Connection } from './connection.js';
 import { canonicalDisplayName, ephemeralUid, guestName, memberId } from './names.js';
-import { Presence, type PresenceTracker } from './presence.js';
+import { MemoryPresence } from './presence/memory.js';
+import type { PresenceTracker } from './presence/presence.js';
 import {
   type ClientFrame,
   checkText,
@@ -60,7 +61,7 @@ export interface ChatServiceOptions {
   log: ChatLogger;
   observer?: ChatObserver;
   /**
-   * Presence, given the callback that logs a leave. @default a `Presence` of this process
+   * Presence, given the callback that logs a leave. @default a `MemoryPresence` of this process
    */
   presence?(onLeave: (room: string, member: Member) => void): PresenceTracker;
   /** The rate limiter. @default a `RateLimiter` of this process */
@@ -103,7 +104,7 @@ export class ChatService {
       onDrop: (conn) => this.#release(conn),
     });
     const onLeave = (room: string, member: Member) => void this.#logLeave(room, member);
-    this.presence = options.presence?.(onLeave) ?? new Presence({ leaveGraceMs: options.leaveGraceMs, onLeave });
+    this.presence = options.presence?.(onLeave) ?? new MemoryPresence({ leaveGraceMs: options.leaveGraceMs, onLeave });
     this.#limiter =
       options.limiter ?? new RateLimiter({ perSec: options.rateLimitPerSec, burst: options.rateLimitBurst });
     options.bus.subscribe({

@@ -12,8 +12,8 @@
  * The scripts name keys they compute, so this needs a single Redis, not Redis Cluster.
  */
 import type { Redis } from 'ioredis';
+import type { Member } from '../protocol.js';
 import { countMembers, type PresenceTracker } from './presence.js';
-import type { Member } from './protocol.js';
 
 const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Presence } from '../src/chat/presence.js';
+import { MemoryPresence } from '../src/chat/presence/memory.js';
 import type { Member } from '../src/chat/protocol.js';
 import { sleep } from './helpers.js';
 
 function setup(leaveGraceMs = 30) {
   const left: Array<[string, Member]> = [];
-  const presence = new Presence({ leaveGraceMs, onLeave: (room, member) => left.push([room, member]) });
+  const presence = new MemoryPresence({ leaveGraceMs, onLeave: (room, member) => left.push([room, member]) });
   return { presence, left };
 }
 
