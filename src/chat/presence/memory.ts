@@ -1,19 +1,22 @@
 /** The embedded PresenceTracker: one process's connections, with a grace timer per absent member. */
+import { type Clock, systemClock, type Timer } from '../clock.js';
 import type { Member } from '../protocol.js';
 import { countMembers, type PresenceOptions, type PresenceTracker } from './presence.js';
 
 interface MemberState {
   member: Member;
   connections: number;
-  leaveTimer: NodeJS.Timeout | null;
+  leaveTimer: Timer | null;
 }
 
 export class MemoryPresence implements PresenceTracker {
   readonly #rooms = new Map<string, Map<string, MemberState>>();
   readonly #opts: PresenceOptions;
+  readonly #clock: Clock;
 
   constructor(options: PresenceOptions) {
     this.#opts = options;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /**
@@ -101,18 +104,18 @@ export class MemoryPresence implements PresenceTracker {
 
   #startLeave(room: string, state: MemberState): void {
     this.#cancelLeave(state);
-    state.leaveTimer = setTimeout(() => {
+    state.leaveTimer = this.#clock.after(this.#opts.leaveGraceMs, () => {
       state.leaveTimer = null;
       const members = this.#rooms.get(room);
       if (members?.get(state.member.id) !== state || state.connections > 0) return;
       members.delete(state.member.id);
       if (members.size === 0) this.#rooms.delete(room);
       this.#opts.onLeave(room, state.member);
-    }, this.#opts.leaveGraceMs);
+    });
   }
 
   #cancelLeave(state: MemberState): void {
-    if (state.leaveTimer) clearTimeout(state.leaveTimer);
+    state.leaveTimer?.cancel();
     state.leaveTimer = null;
   }
 }

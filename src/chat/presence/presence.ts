@@ -1,4 +1,5 @@
 /** PresenceTracker, which both implementations (memory.ts, redis.ts) satisfy: test/presence.contract.ts. */
+import type { Clock } from '../clock.js';
 import type { Member } from '../protocol.js';
 
 type Awaitable<T> = T | Promise<T>;
@@ -38,9 +39,15 @@ export interface PresenceTracker {
   close(): Awaitable<void>;
 }
 
+/** What every presence is built with. */
 export interface PresenceOptions {
   /** How long a member with no connection stays before it leaves. */
   leaveGraceMs: number;
   /** The grace period of `member` ran out: log its leave. */
   onLeave(room: string, member: Member): void;
+  /**
+   * Times the grace periods (and the cluster heartbeat); tests pass one they advance by hand.
+   * @default systemClock
+   */
+  clock?: Clock;
 }
