@@ -75,6 +75,7 @@ export async function openBackends(
         leaveGraceMs: config.leaveGraceMs,
         presenceTtlMs: config.presenceTtlMs,
         onLeave,
+        onError: (err, context) => log.warn({ err, ...context }, "redis presence failed; using this instance's view"),
       }),
     limiter: new RedisRateLimiter({
       redis: publisher,

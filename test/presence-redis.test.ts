@@ -21,6 +21,7 @@ function cluster(t: TestContext, { grace = 150, ttl = 600 } = {}) {
       leaveGraceMs: grace,
       presenceTtlMs: ttl,
       onLeave: (room, member) => left.push([room, member]),
+      onError: (err, context) => t.diagnostic(`${context.operation} ${context.room ?? ''}: ${err}`),
     });
     t.after(async () => {
       await presence.close().catch(() => {});

@@ -122,7 +122,18 @@ export interface RedisPresenceOptions extends PresenceOptions {
   prefix?: string;
   /** How long an instance's heartbeat is valid; a dead instance's members leave after it plus the grace. */
   presenceTtlMs: number;
-  onError?(err: unknown): void;
+  /**
+   * Redis failed: the operation went on with this instance's view (connect, disconnect, members,
+   * online, renamed), or it is retried on the next tick (reap, heartbeat, republish). Every
+   * failure comes here, for a log line and a metric.
+   */
+  onError(err: unknown, context: PresenceErrorContext): void;
+}
+
+/** What failed: the operation, and its room when it has one. */
+export interface PresenceErrorContext {
+  operation: 'connect' | 'disconnect' | 'members' | 'online' | 'renamed' | 'reap' | 'heartbeat' | 'republish';
+  room?: string;
 }
 
 interface LocalMember {
@@ -205,7 +216,7 @@ export class RedisPresence implements PresenceTracker {
     } catch (err) {
       // Redis is down: decide from what this instance knows, and tell Redis when it is back
       this.#stale = true;
-      this.#opts.onError?.(err);
+      this.#opts.onError(err, { operation: 'connect', room });
       return { member: local.member, entered: firstHere };
     }
   }
@@ -232,7 +243,7 @@ export class RedisPresence implements PresenceTracker {
       );
     } catch (err) {
       this.#stale = true;
-      this.#opts.onError?.(err);
+      this.#opts.onError(err, { operation: 'disconnect', room });
     }
   }
 
@@ -240,7 +251,9 @@ export class RedisPresence implements PresenceTracker {
     try {
       const all = await this.#redis.hgetall(this.#key(room, ':members'));
       return Object.entries(all).map(([id, name]) => ({ id, name }));
-    } catch {
+    } catch (err) {
+      // only the members connected here: those elsewhere or in their grace period are unknown
+      this.#opts.onError(err, { operation: 'members', room });
       return [...(this.#local.get(room)?.values() ?? [])].map((l) => l.member);
     }
   }
@@ -255,7 +268,9 @@ export class RedisPresence implements PresenceTracker {
         .hlen(this.#key(room, `:conns:${memberId}`))
         .exec()) as [[unknown, string | null], [unknown, number]];
       return name !== null && connections > 0 ? { id: memberId, name } : undefined;
-    } catch {
+    } catch (err) {
+      // not connected here, and where else is unknown: take it as offline
+      this.#opts.onError(err, { operation: 'online', room });
       return undefined;
     }
   }
@@ -265,7 +280,7 @@ export class RedisPresence implements PresenceTracker {
     if (local) local.member.name = member.name;
     await this.#script.rename(this.#key(room, ':members'), member.id, member.name).catch((err: unknown) => {
       this.#stale = true;
-      this.#opts.onError?.(err);
+      this.#opts.onError(err, { operation: 'renamed', room });
     });
   }
 
@@ -307,33 +322,39 @@ export class RedisPresence implements PresenceTracker {
         this.#opts.onLeave(out[i] as string, { id: out[i + 1] as string, name: out[i + 2] as string });
       }
     } catch (err) {
-      this.#opts.onError?.(err);
+      this.#opts.onError(err, { operation: 'reap' });
     }
   }
 
   async #heartbeat(): Promise<void> {
     if (this.#closed) return;
+    let added: unknown;
     try {
-      const added = await this.#script.heartbeat(
+      added = await this.#script.heartbeat(
         `${this.#prefix}instances`,
         this.#opts.instanceId,
         this.#opts.presenceTtlMs,
         this.#clock.now(),
       );
-      // not listed: Redis lost its data, or a stalled event loop let the heartbeat expire and the
-      // reaper dropped this instance's connections; either way they must be stated again
-      if (this.#stale || added === 1) await this.#republish();
     } catch (err) {
-      this.#opts.onError?.(err);
+      this.#opts.onError(err, { operation: 'heartbeat' });
+      return;
     }
+    // not listed: Redis lost its data, or a stalled event loop let the heartbeat expire and the
+    // reaper dropped this instance's connections; either way they must be stated again
+    if (this.#stale || added === 1) await this.#republish();
   }
 
   /** After an outage (or a Redis that lost its data): state every local connection again. */
   async #republish(): Promise<void> {
     this.#stale = false;
     for (const [room, members] of this.#local) {
-      for (const local of members.values()) {
-        await this.#script.connect(...this.#connectArgs(room, local, true));
+      try {
+        for (const local of members.values()) await this.#script.connect(...this.#connectArgs(room, local, true));
+      } catch (err) {
+        this.#stale = true; // the next heartbeat tries again
+        this.#opts.onError(err, { operation: 'republish', room });
+        return;
       }
     }
   }
