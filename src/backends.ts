@@ -9,7 +9,7 @@ import type { MessageBus } from './chat/bus/message-bus.js';
 import { RedisBus } from './chat/bus/redis.js';
 import type { ChatServiceOptions } from './chat/chat-service.js';
 import { type Clock, systemClock } from './chat/clock.js';
-import { RedisPresence } from './chat/presence-redis.js';
+import { RedisPresence } from './chat/presence/redis.js';
 import { RedisRateLimiter } from './chat/rate-limit/redis.js';
 import type { HistoryStore } from './chat/store/history-store.js';
 import { PostgresStore } from './chat/store/postgres.js';
@@ -68,8 +68,10 @@ export async function openBackends(
   const bus = overrides.bus ?? new RedisBus({ publisher, subscriber, prefix: config.redisPrefix });
   // one line per outage, not one per message: armed again when the connection is back
   let limiterFailing = false;
+  let presenceFailing = false;
   publisher.on('ready', () => {
     limiterFailing = false;
+    presenceFailing = false;
   });
   return {
     mode: 'cluster',
@@ -82,7 +84,14 @@ export async function openBackends(
         prefix: config.redisPrefix,
         leaveGraceMs: config.leaveGraceMs,
         presenceTtlMs: config.presenceTtlMs,
+        clock,
         onLeave,
+        onError: (err, context) => {
+          observer.failure?.('presence');
+          if (presenceFailing) return;
+          presenceFailing = true;
+          log.warn({ err, ...context }, "redis presence failed; using this instance's view");
+        },
       }),
     limiter: new RedisRateLimiter({
       redis: publisher,

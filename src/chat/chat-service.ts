@@ -10,7 +10,8 @@ import { type Clock, systemClock, type Timer } from './clock.js';
 import type { ChatContext } from './handlers/context.js';
 import { limitKey } from './handlers/context.js';
 import { ephemeralUid, guestName, memberId } from './names.js';
-import { Presence, type PresenceTracker } from './presence.js';
+import { MemoryPresence } from './presence/memory.js';
+import type { PresenceTracker } from './presence/presence.js';
 import type { Member } from './protocol.js';
 import { MemoryRateLimiter } from './rate-limit/memory.js';
 import type { RateLimit } from './rate-limit/rate-limit.js';
@@ -33,7 +34,7 @@ export interface ChatServiceOptions extends ChatSettings {
   secret: string;
   log: ChatLogger;
   observer?: ChatObserver;
-  /** Presence, given the callback that logs a leave. @default a `Presence` of this process */
+  /** Presence, given the callback that logs a leave. @default a `MemoryPresence` of this process */
   presence?(onLeave: (room: string, member: Member) => void): PresenceTracker;
   /** The rate limiter. @default a `MemoryRateLimiter` of this process */
   limiter?: RateLimit;
@@ -70,7 +71,8 @@ export class ChatService {
       limiter.forget(limitKey(room, member.id));
       void this.#hub.logLeave(room, member);
     };
-    this.presence = options.presence?.(onLeave) ?? new Presence({ leaveGraceMs: options.leaveGraceMs, onLeave });
+    this.presence =
+      options.presence?.(onLeave) ?? new MemoryPresence({ leaveGraceMs: options.leaveGraceMs, onLeave, clock });
     this.#hub = new RoomHub({
       store: options.store,
       bus: options.bus,

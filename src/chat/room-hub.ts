@@ -7,7 +7,7 @@
 import type { MessageBus } from './bus/message-bus.js';
 import type { Clock } from './clock.js';
 import { timestamp } from './clock.js';
-import type { PresenceTracker } from './presence.js';
+import type { PresenceTracker } from './presence/presence.js';
 import type { Member } from './protocol.js';
 import type { RoomRegistry } from './room-registry.js';
 import type { AppendInput, AppendResult, HistoryStore, StoredEvent } from './store/history-store.js';

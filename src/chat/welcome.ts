@@ -10,7 +10,7 @@
  */
 import { type Clock, timestamp } from './clock.js';
 import type { Connection } from './connection.js';
-import type { PresenceTracker } from './presence.js';
+import type { PresenceTracker } from './presence/presence.js';
 import type { Member, WelcomeFrame } from './protocol.js';
 import type { RoomHub } from './room-hub.js';
 import type { RoomRegistry, Seat } from './room-registry.js';

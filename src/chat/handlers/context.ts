@@ -4,7 +4,7 @@
  * and storing an event. A handler is `(peer, frame, ctx) => Promise<void>`, one file per frame type.
  */
 import type { Clock } from '../clock.js';
-import type { PresenceTracker } from '../presence.js';
+import type { PresenceTracker } from '../presence/presence.js';
 import type { Member, Refusal } from '../protocol.js';
 import type { RateLimit } from '../rate-limit/rate-limit.js';
 import type { RoomHub } from '../room-hub.js';

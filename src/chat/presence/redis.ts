@@ -10,12 +10,16 @@
  * presence:<room>:conns:<member> (instance id -> count), presence:leaving (room\nmember -> due ms),
  * presence:instances (instance id -> heartbeat expiry ms), presence:instance:<id> (room\nmember).
  * The scripts name keys they compute, so this needs a single Redis, not Redis Cluster.
+ *
+ * Times are each instance's clock (`now` is a script argument, not Redis TIME), so every instance,
+ * the reaper and the tests agree on one clock: one instance's deadlines and heartbeat expiries are
+ * compared with another's `now`. Instances' clocks must therefore agree (NTP) to well within
+ * PRESENCE_TTL_MS and LEAVE_GRACE_MS.
  */
 import type { Redis } from 'ioredis';
-import { countMembers, type PresenceTracker } from './presence.js';
-import type { Member } from './protocol.js';
-
-const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+import { type Clock, systemClock, type Timer } from '../clock.js';
+import type { Member } from '../protocol.js';
+import { countMembers, type PresenceOptions, type PresenceTracker } from './presence.js';
 
 /** KEYS: members, conns, instanceSet, leaving. ARGV: member, instance, count, name, token, resync. */
 const CONNECT = `
@@ -28,19 +32,17 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 if ARGV[6] == '1' then return {0, ARGV[4]} end
 return {1, ARGV[4]}`;
 
-/** KEYS: conns, instanceSet, leaving. ARGV: instance, count, token, graceMs. */
+/** KEYS: conns, instanceSet, leaving. ARGV: instance, count, token, graceMs, now. */
 const DISCONNECT = `
 if tonumber(ARGV[2]) > 0 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('SREM', KEYS[2], ARGV[3])
 if redis.call('HLEN', KEYS[1]) > 0 then return 0 end
-${NOW}
-redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[3])
+redis.call('ZADD', KEYS[3], tonumber(ARGV[5]) + tonumber(ARGV[4]), ARGV[3])
 return 1`;
 
-/** KEYS: instances. ARGV: instance, ttlMs. Returns 1 when the instance was not listed (new, or taken for dead). */
-const HEARTBEAT = `${NOW}
-return redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])`;
+/** KEYS: instances. ARGV: instance, ttlMs, now. Returns 1 when the instance was not listed (new, or taken for dead). */
+const HEARTBEAT = `return redis.call('ZADD', KEYS[1], tonumber(ARGV[3]) + tonumber(ARGV[2]), ARGV[1])`;
 
 /** Move the connections of the instances in `ids` to the leaving set. */
 const DROP_INSTANCES = `
@@ -56,11 +58,10 @@ local function drop(prefix, id, now, grace)
   redis.call('ZREM', prefix .. 'instances', id)
 end`;
 
-/** ARGV: prefix, graceMs, limit, [instance to drop now]. Returns room, member, name triples. */
+/** ARGV: prefix, graceMs, limit, now, [instance to drop now]. Returns room, member, name triples. */
 const REAP = `${DROP_INSTANCES}
-${NOW}
-local prefix, grace = ARGV[1], tonumber(ARGV[2])
-if ARGV[4] then drop(prefix, ARGV[4], now, grace) end
+local prefix, grace, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4])
+if ARGV[5] then drop(prefix, ARGV[5], now, grace) end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'instances', '-inf', now)) do drop(prefix, id, now, grace) end
 local out = {}
 for _, token in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'leaving', '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))) do
@@ -82,17 +83,57 @@ const RENAME = `if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call(
 
 type Script = (...args: Array<string | number>) => Promise<unknown>;
 
-export interface RedisPresenceOptions {
+/**
+ * Runs `task` one at a time. A call while it runs gets one more run after it, shared by every such
+ * call: timers never pile runs up behind a slow Redis, and whoever awaits a call knows that a run
+ * which started after the call has finished. `task` must not reject.
+ */
+function oneAtATime(task: () => Promise<void>): { run(): Promise<void>; idle(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  let queued: Promise<void> | null = null;
+  const start = (): Promise<void> => {
+    running = task().finally(() => {
+      running = null;
+    });
+    return running;
+  };
+  const next = (): Promise<void> => {
+    queued = null;
+    return start();
+  };
+  return {
+    run() {
+      if (queued) return queued;
+      if (!running) return start();
+      queued = running.then(next, next);
+      return queued;
+    },
+    async idle() {
+      for (let busy = queued ?? running; busy; busy = queued ?? running) await busy;
+    },
+  };
+}
+
+export interface RedisPresenceOptions extends PresenceOptions {
   /** A command connection (not the subscriber); fails fast while Redis is down. */
   redis: Redis;
   instanceId: string;
   /** @default 'roomchat:' */
   prefix?: string;
-  leaveGraceMs: number;
   /** How long an instance's heartbeat is valid; a dead instance's members leave after it plus the grace. */
   presenceTtlMs: number;
-  onLeave(room: string, member: Member): void;
-  onError?(err: unknown): void;
+  /**
+   * Redis failed: the operation went on with this instance's view (connect, disconnect, members,
+   * online, renamed), or it is retried on the next tick (reap, heartbeat, republish). Every
+   * failure comes here, for a log line and a metric.
+   */
+  onError(err: unknown, context: PresenceErrorContext): void;
+}
+
+/** What failed: the operation, and its room when it has one. */
+export interface PresenceErrorContext {
+  operation: 'connect' | 'disconnect' | 'members' | 'online' | 'renamed' | 'reap' | 'heartbeat' | 'republish';
+  room?: string;
 }
 
 interface LocalMember {
@@ -103,16 +144,22 @@ interface LocalMember {
 export class RedisPresence implements PresenceTracker {
   readonly #redis: Redis;
   readonly #opts: RedisPresenceOptions;
+  readonly #clock: Clock;
   readonly #prefix: string;
   /** This instance's own connections per room and member: the truth it publishes to Redis. */
   readonly #local = new Map<string, Map<string, LocalMember>>();
-  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #timers: Timer[];
   readonly #script: Record<'connect' | 'disconnect' | 'heartbeat' | 'reap' | 'rename', Script>;
+  readonly #heartbeats = oneAtATime(() => this.#heartbeat());
+  readonly #reaps = oneAtATime(() => (this.#closed ? Promise.resolve() : this.#reap()));
+  readonly #onReady = () => void this.heartbeat();
   /** Redis missed updates (it was down): publish the local state again when it is back. */
   #stale = false;
+  #closed = false;
 
   constructor(options: RedisPresenceOptions) {
     this.#opts = options;
+    this.#clock = options.clock ?? systemClock;
     this.#redis = options.redis;
     this.#prefix = `${options.prefix ?? 'roomchat:'}presence:`;
     const define = (name: string, lua: string, keys: number): Script => {
@@ -130,13 +177,12 @@ export class RedisPresence implements PresenceTracker {
     };
     const beat = Math.max(50, Math.floor(options.presenceTtlMs / 3));
     const reap = Math.min(1000, Math.max(25, Math.floor(options.leaveGraceMs / 5)));
-    this.#timers.push(
-      setInterval(() => void this.#heartbeat(), beat),
-      setInterval(() => void this.reap(), reap),
-    );
-    for (const t of this.#timers) t.unref();
-    void this.#heartbeat();
-    this.#redis.on('ready', () => void this.#heartbeat());
+    this.#timers = [
+      this.#clock.every(beat, () => void this.heartbeat()),
+      this.#clock.every(reap, () => void this.reap()),
+    ];
+    void this.heartbeat();
+    this.#redis.on('ready', this.#onReady);
   }
 
   get roomCount(): number {
@@ -170,7 +216,7 @@ export class RedisPresence implements PresenceTracker {
     } catch (err) {
       // Redis is down: decide from what this instance knows, and tell Redis when it is back
       this.#stale = true;
-      this.#opts.onError?.(err);
+      this.#opts.onError(err, { operation: 'connect', room });
       return { member: local.member, entered: firstHere };
     }
   }
@@ -193,10 +239,11 @@ export class RedisPresence implements PresenceTracker {
         local.connections,
         `${room}\n${memberId}`,
         this.#opts.leaveGraceMs,
+        this.#clock.now(),
       );
     } catch (err) {
       this.#stale = true;
-      this.#opts.onError?.(err);
+      this.#opts.onError(err, { operation: 'disconnect', room });
     }
   }
 
@@ -204,7 +251,9 @@ export class RedisPresence implements PresenceTracker {
     try {
       const all = await this.#redis.hgetall(this.#key(room, ':members'));
       return Object.entries(all).map(([id, name]) => ({ id, name }));
-    } catch {
+    } catch (err) {
+      // only the members connected here: those elsewhere or in their grace period are unknown
+      this.#opts.onError(err, { operation: 'members', room });
       return [...(this.#local.get(room)?.values() ?? [])].map((l) => l.member);
     }
   }
@@ -219,7 +268,9 @@ export class RedisPresence implements PresenceTracker {
         .hlen(this.#key(room, `:conns:${memberId}`))
         .exec()) as [[unknown, string | null], [unknown, number]];
       return name !== null && connections > 0 ? { id: memberId, name } : undefined;
-    } catch {
+    } catch (err) {
+      // not connected here, and where else is unknown: take it as offline
+      this.#opts.onError(err, { operation: 'online', room });
       return undefined;
     }
   }
@@ -229,7 +280,7 @@ export class RedisPresence implements PresenceTracker {
     if (local) local.member.name = member.name;
     await this.#script.rename(this.#key(room, ':members'), member.id, member.name).catch((err: unknown) => {
       this.#stale = true;
-      this.#opts.onError?.(err);
+      this.#opts.onError(err, { operation: 'renamed', room });
     });
   }
 
@@ -237,50 +288,73 @@ export class RedisPresence implements PresenceTracker {
   restore(): void {}
 
   /**
-   * Log the leaves that are due (and those of instances that died). Runs on a timer; exposed for
-   * tests. `dropInstance` hands an instance's connections over at once (a clean shutdown).
+   * Log the leaves that are due (and those of instances whose heartbeat expired). Runs on a timer;
+   * exposed for tests that move the clock. A closed instance takes no more leaves.
    */
-  async reap(dropInstance?: string): Promise<void> {
+  reap(): Promise<void> {
+    return this.#reaps.run();
+  }
+
+  /** Renew this instance's heartbeat. Runs on a timer; exposed for tests that move the clock. */
+  heartbeat(): Promise<void> {
+    return this.#heartbeats.run();
+  }
+
+  /** Stop; the members whose connections were here leave after the grace unless they come back. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#timers) t.cancel();
+    this.#redis.off('ready', this.#onReady);
+    // a heartbeat landing after the hand-over would list this instance again
+    await Promise.all([this.#heartbeats.idle(), this.#reaps.idle()]);
+    this.#local.clear();
+    await this.#reap(this.#opts.instanceId);
+  }
+
+  /** `dropInstance` hands that instance's connections over at once (a clean shutdown). */
+  async #reap(dropInstance?: string): Promise<void> {
     try {
-      const args: Array<string | number> = [this.#prefix, this.#opts.leaveGraceMs, 100];
+      const args: Array<string | number> = [this.#prefix, this.#opts.leaveGraceMs, 100, this.#clock.now()];
       if (dropInstance) args.push(dropInstance);
       const out = (await this.#script.reap(...args)) as string[];
       for (let i = 0; i + 2 < out.length; i += 3) {
         this.#opts.onLeave(out[i] as string, { id: out[i + 1] as string, name: out[i + 2] as string });
       }
     } catch (err) {
-      this.#opts.onError?.(err);
+      this.#opts.onError(err, { operation: 'reap' });
     }
-  }
-
-  /** Stop; the members whose connections were here leave after the grace unless they come back. */
-  async close(): Promise<void> {
-    for (const t of this.#timers) clearInterval(t);
-    this.#local.clear();
-    await this.reap(this.#opts.instanceId);
   }
 
   async #heartbeat(): Promise<void> {
+    if (this.#closed) return;
+    let added: unknown;
     try {
-      const added = await this.#script.heartbeat(
+      added = await this.#script.heartbeat(
         `${this.#prefix}instances`,
         this.#opts.instanceId,
         this.#opts.presenceTtlMs,
+        this.#clock.now(),
       );
-      // not listed: Redis lost its data, or a stalled event loop let the heartbeat expire and the
-      // reaper dropped this instance's connections; either way they must be stated again
-      if (this.#stale || added === 1) await this.#republish();
     } catch (err) {
-      this.#opts.onError?.(err);
+      this.#opts.onError(err, { operation: 'heartbeat' });
+      return;
     }
+    // not listed: Redis lost its data, or a stalled event loop let the heartbeat expire and the
+    // reaper dropped this instance's connections; either way they must be stated again
+    if (this.#stale || added === 1) await this.#republish();
   }
 
   /** After an outage (or a Redis that lost its data): state every local connection again. */
   async #republish(): Promise<void> {
     this.#stale = false;
     for (const [room, members] of this.#local) {
-      for (const local of members.values()) {
-        await this.#script.connect(...this.#connectArgs(room, local, true));
+      try {
+        for (const local of members.values()) await this.#script.connect(...this.#connectArgs(room, local, true));
+      } catch (err) {
+        this.#stale = true; // the next heartbeat tries again
+        this.#opts.onError(err, { operation: 'republish', room });
+        return;
       }
     }
   }
