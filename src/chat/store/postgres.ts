@@ -171,7 +171,12 @@ async function migrate(pool: pg.Pool): Promise<void> {
       }
     }
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
-    client.release();
+    // the lock belongs to this connection: when the unlock fails the connection is broken, and
+    // releasing it with the error makes the pool drop it, which frees the lock as well
+    const unlocked = await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    client.release(unlocked);
   }
 }
