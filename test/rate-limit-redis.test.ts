@@ -67,6 +67,20 @@ test('RedisRateLimiter: two instances share one bucket per key, on one clock', a
   assert.deepEqual([await b.take('room\0m'), await a.take('room\0m')], [true, false], 'one refill, taken once');
 });
 
+test('RedisRateLimiter: under the system clock the buckets run on Redis time, shared by every instance', async (t) => {
+  // a rate so slow that no token comes back during the test, however slow the machine
+  const options: Options = { prefix: testPrefix(), perSec: 0.001, burst: 4, onError: assert.fail };
+  const [ra, rb] = await Promise.all([connect(t), connect(t)]);
+  await Promise.all([ready(ra), ready(rb)]);
+  const a = new RedisRateLimiter({ ...options, redis: ra });
+  const b = new RedisRateLimiter({ ...options, redis: rb });
+  const results = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).take('room\0m')));
+  assert.equal(results.filter(Boolean).length, 4);
+  const at = Number(await ra.hget(`${options.prefix}rate:room\0m`, 'at'));
+  const [seconds] = await ra.time();
+  assert.ok(Math.abs(at - Number(seconds) * 1000) < 60_000, 'the refill time is kept in epoch milliseconds');
+});
+
 test('RedisRateLimiter: forget leaves the shared bucket; the key expires once it would be full', async (t) => {
   const prefix = testPrefix();
   const redis = await connect(t);

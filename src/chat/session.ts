@@ -22,6 +22,7 @@ export interface SessionDeps extends WelcomeDeps {
 }
 
 type Received = [data: RawData, isBinary: boolean];
+const HANDLED: Received = [Buffer.alloc(0), false];
 
 /** The Session of each socket, for the listeners every socket shares. */
 const sessions = new WeakMap<WebSocket, Session>();
@@ -115,7 +116,14 @@ export class Session implements Peer, Joiner {
   /** The connection is gone (closed, or found dead at delivery). Idempotent. */
   release(): void {
     const { registry, hub, presence, ctx } = this.#deps;
-    if (this.#seat && registry.remove(this.#seat)) hub.unwatchIfEmpty(this.room);
+    const seat = this.#seat;
+    if (seat) {
+      // the registry may have dropped the seat itself (a dead socket at delivery): the room's
+      // channel is still left when it was the last one here
+      this.#seat = null;
+      registry.remove(seat);
+      hub.unwatchIfEmpty(this.room);
+    }
     if (this.#counted) {
       this.#counted = false;
       Promise.resolve(presence.disconnect(this.room, this.memberId)).catch((err) =>
@@ -138,7 +146,7 @@ export class Session implements Peer, Joiner {
       const inbox = this.#inbox;
       while (inbox && this.#head < inbox.length) {
         const [data, isBinary] = inbox[this.#head] as Received;
-        this.#head++;
+        inbox[this.#head++] = HANDLED; // the frame's bytes go now, not at the next compaction
         if (this.#head >= 1024 && this.#head * 2 >= inbox.length) {
           inbox.splice(0, this.#head); // handled frames go, without shifting the array per frame
           this.#head = 0;

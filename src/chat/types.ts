@@ -33,9 +33,22 @@ export interface ChatObserver {
 /** Log a caught failure with its context and count it; never throws. */
 export type ReportFailure = (where: FailureKind, err: unknown, context: object, msg: string) => void;
 
+/**
+ * Failures the server works around by itself (another instance or the store fills in) are
+ * warnings; those a client or the log notices are errors.
+ */
+const WARNINGS: ReadonlySet<FailureKind> = new Set([
+  'bus_publish',
+  'bus_unwatch',
+  'gap_fill',
+  'presence',
+  'rate_limit',
+]);
+
 export function failureReporter(log: ChatLogger, observer: ChatObserver = {}): ReportFailure {
   return (where, err, context, msg) => {
-    log.error({ ...context, err, where }, msg);
+    if (WARNINGS.has(where)) log.warn({ ...context, err, where }, msg);
+    else log.error({ ...context, err, where }, msg);
     observer.failure?.(where);
   };
 }

@@ -30,12 +30,13 @@ const QUERY_PROBLEMS: Record<keyof JoinQuery, string> = {
 
 /** The handshake's parameters, validated and made canonical; a string saying why when they are not. */
 export function parseJoin(query: unknown): JoinRequest | string {
+  // the room first: what is wrong with it is what a person most needs to hear
+  const room = canonicalRoom((query as Partial<Record<string, unknown>> | null)?.room);
+  if (!room.ok) return room.reason;
   if (!checkQuery.Check(query)) {
     const field = checkQuery.Errors(query)[0]?.instancePath.slice(1).split('/')[0] ?? '';
     return Object.hasOwn(QUERY_PROBLEMS, field) ? QUERY_PROBLEMS[field as keyof JoinQuery] : QUERY_PROBLEMS.room;
   }
-  const room = canonicalRoom(query.room);
-  if (!room.ok) return room.reason;
   const join: JoinRequest = { room: room.value };
   if (query.name !== undefined) {
     const name = canonicalDisplayName(query.name);

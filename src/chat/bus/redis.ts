@@ -30,6 +30,16 @@ function encode(instanceId: string, message: BusMessage): string {
 
 const HEADER_PARTS: Record<string, number> = { e: 3, n: 2, t: 4 };
 
+/** A member in an envelope; null when the payload is not one (no instance of ours wrote it). */
+function parseMember(json: string): Member | null {
+  try {
+    const value = JSON.parse(json) as Partial<Member> | null;
+    return typeof value?.id === 'string' && typeof value.name === 'string' ? { id: value.id, name: value.name } : null;
+  } catch {
+    return null;
+  }
+}
+
 function decode(room: string, payload: string): { from: string; message: BusMessage } | null {
   const parts = payload.split('\n', HEADER_PARTS[payload.charAt(0)] ?? 2);
   const header = parts.reduce((n, p) => n + p.length + 1, 0);
@@ -39,8 +49,8 @@ function decode(room: string, payload: string): { from: string; message: BusMess
     return { from, message: { kind: 'event', room, event: { seq: Number(parts[2]), json } } };
   }
   if (kind === 'n' && from) {
-    const member = JSON.parse(json) as Member;
-    return { from, message: { kind: 'renamed', room, member: { id: member.id, name: member.name } } };
+    const member = parseMember(json);
+    return member ? { from, message: { kind: 'renamed', room, member } } : null;
   }
   if (kind === 't' && from) {
     const to = parts[2] ? parts[2].split(',') : undefined;

@@ -17,6 +17,7 @@ export const rename: Handler<RenameFrame> = async (peer, frame, ctx) => {
   });
   if (!stored) return;
   await ctx.presence.renamed(peer.room, renamed);
-  ctx.hub.publish(peer.room, stored.event);
+  // other instances take the new name before they deliver the event, as this one does
   ctx.hub.renamed(peer.room, renamed);
+  ctx.hub.publish(peer.room, stored.event);
 };

@@ -11,14 +11,13 @@
  * presence:instances (instance id -> heartbeat expiry ms), presence:instance:<id> (room\nmember).
  * The scripts name keys they compute, so this needs a single Redis, not Redis Cluster.
  *
- * Times are each instance's clock (`now` is a script argument, not Redis TIME), so every instance,
- * the reaper and the tests agree on one clock: one instance's deadlines and heartbeat expiries are
- * compared with another's `now`. Instances' clocks must therefore agree (NTP) to well within
- * PRESENCE_TTL_MS and LEAVE_GRACE_MS.
+ * Deadlines and heartbeat expiries are on Redis's clock, shared by every instance (a test that
+ * injects its own clock passes its time to the scripts instead: see redis-time.ts).
  */
 import type { Redis } from 'ioredis';
 import { type Clock, systemClock, type Timer } from '../clock.js';
 import type { Member } from '../protocol.js';
+import { LUA_TIME, scriptTime } from '../redis-time.js';
 import { countMembers, type PresenceOptions, type PresenceTracker } from './presence.js';
 
 /** KEYS: members, conns, instanceSet, leaving. ARGV: member, instance, count, name, token, resync. */
@@ -32,17 +31,18 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 if ARGV[6] == '1' then return {0, ARGV[4]} end
 return {1, ARGV[4]}`;
 
-/** KEYS: conns, instanceSet, leaving. ARGV: instance, count, token, graceMs, now. */
-const DISCONNECT = `
+/** KEYS: conns, instanceSet, leaving. ARGV: instance, count, token, graceMs, time. */
+const DISCONNECT = `${LUA_TIME}
 if tonumber(ARGV[2]) > 0 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('SREM', KEYS[2], ARGV[3])
 if redis.call('HLEN', KEYS[1]) > 0 then return 0 end
-redis.call('ZADD', KEYS[3], tonumber(ARGV[5]) + tonumber(ARGV[4]), ARGV[3])
+redis.call('ZADD', KEYS[3], time(ARGV[5]) + tonumber(ARGV[4]), ARGV[3])
 return 1`;
 
-/** KEYS: instances. ARGV: instance, ttlMs, now. Returns 1 when the instance was not listed (new, or taken for dead). */
-const HEARTBEAT = `return redis.call('ZADD', KEYS[1], tonumber(ARGV[3]) + tonumber(ARGV[2]), ARGV[1])`;
+/** KEYS: instances. ARGV: instance, ttlMs, time. Returns 1 when the instance was not listed (new, or taken for dead). */
+const HEARTBEAT = `${LUA_TIME}
+return redis.call('ZADD', KEYS[1], time(ARGV[3]) + tonumber(ARGV[2]), ARGV[1])`;
 
 /** Move the connections of the instances in `ids` to the leaving set. */
 const DROP_INSTANCES = `
@@ -58,9 +58,9 @@ local function drop(prefix, id, now, grace)
   redis.call('ZREM', prefix .. 'instances', id)
 end`;
 
-/** ARGV: prefix, graceMs, limit, now, [instance to drop now]. Returns room, member, name triples. */
-const REAP = `${DROP_INSTANCES}
-local prefix, grace, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4])
+/** ARGV: prefix, graceMs, limit, time, [instance to drop now]. Returns room, member, name triples. */
+const REAP = `${DROP_INSTANCES}${LUA_TIME}
+local prefix, grace, now = ARGV[1], tonumber(ARGV[2]), time(ARGV[4])
 if ARGV[5] then drop(prefix, ARGV[5], now, grace) end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'instances', '-inf', now)) do drop(prefix, id, now, grace) end
 local out = {}
@@ -239,7 +239,7 @@ export class RedisPresence implements PresenceTracker {
         local.connections,
         `${room}\n${memberId}`,
         this.#opts.leaveGraceMs,
-        this.#clock.now(),
+        scriptTime(this.#clock),
       );
     } catch (err) {
       this.#stale = true;
@@ -315,7 +315,7 @@ export class RedisPresence implements PresenceTracker {
   /** `dropInstance` hands that instance's connections over at once (a clean shutdown). */
   async #reap(dropInstance?: string): Promise<void> {
     try {
-      const args: Array<string | number> = [this.#prefix, this.#opts.leaveGraceMs, 100, this.#clock.now()];
+      const args: Array<string | number> = [this.#prefix, this.#opts.leaveGraceMs, 100, scriptTime(this.#clock)];
       if (dropInstance) args.push(dropInstance);
       const out = (await this.#script.reap(...args)) as string[];
       for (let i = 0; i + 2 < out.length; i += 3) {
@@ -334,7 +334,7 @@ export class RedisPresence implements PresenceTracker {
         `${this.#prefix}instances`,
         this.#opts.instanceId,
         this.#opts.presenceTtlMs,
-        this.#clock.now(),
+        scriptTime(this.#clock),
       );
     } catch (err) {
       this.#opts.onError(err, { operation: 'heartbeat' });

@@ -1,18 +1,17 @@
 /** Buckets in Redis, so a member's limit holds whichever instance their sockets reach. */
 import type { Redis } from 'ioredis';
 import { systemClock } from '../clock.js';
+import { LUA_TIME, scriptTime } from '../redis-time.js';
 import { MemoryRateLimiter } from './memory.js';
 import type { RateLimit, RateLimitOptions } from './rate-limit.js';
 
 /**
- * KEYS: bucket. ARGV: now (ms), perSec, burst. `now` comes from the caller's clock, not Redis TIME,
- * so instances and tests share one clock; the instances' clocks must therefore agree (NTP). Skew
- * between them adds at most skew × perSec / 1000 tokens each time one member's takes move from an
- * instance behind to one ahead. The key expires a second after the bucket would be full again: by
- * then it is no different from a missing one. %.17g keeps every digit (tostring keeps 14).
+ * KEYS: bucket. ARGV: time (ms, or '' for Redis's clock: see redis-time.ts), perSec, burst. The key
+ * expires a second after the bucket would be full again: by then it is no different from a missing one.
+ * %.17g keeps every digit (tostring keeps 14).
  */
-const TAKE = `
-local now, rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+const TAKE = `${LUA_TIME}
+local now, rate, burst = time(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(b[1]) or burst
 local at = tonumber(b[2]) or now
@@ -34,7 +33,7 @@ export interface RedisRateLimiterOptions extends RateLimitOptions {
   onError?(err: unknown): void;
 }
 
-/** Shares buckets between instances whose clocks agree (NTP); see TAKE. */
+/** Shares buckets between instances on Redis's clock; see TAKE. */
 export class RedisRateLimiter implements RateLimit {
   readonly #fallback: RateLimit;
   readonly #onError: ((err: unknown) => void) | undefined;
@@ -47,7 +46,7 @@ export class RedisRateLimiter implements RateLimit {
     const prefix = `${options.prefix ?? 'roomchat:'}rate:`;
     redis.defineCommand('roomchat_take', { numberOfKeys: 1, lua: TAKE });
     const commands = redis as unknown as { roomchat_take(...args: Array<string | number>): Promise<unknown> };
-    this.#take = (key) => commands.roomchat_take(prefix + key, clock.now(), perSec, burst);
+    this.#take = (key) => commands.roomchat_take(prefix + key, scriptTime(clock), perSec, burst);
   }
 
   async take(key: string): Promise<boolean> {
