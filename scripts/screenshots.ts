@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { launchChromium } from '../test/e2e/browser.js';
 
@@ -15,22 +16,13 @@ const OUT = resolve(PROJECT_ROOT, 'docs/screenshots');
 const dir = mkdtempSync(join(tmpdir(), 'roomchat-shots-'));
 const app = await buildApp(
   {
+    ...loadConfig({}),
     port: 0,
     host: '127.0.0.1',
-    logLevel: 'warn',
     sqlitePath: join(dir, 'chat.db'),
     sqliteSync: 'normal',
     serverSecret: 'screenshots-secret-0000',
-    allowedOrigins: [],
     leaveGraceMs: 200,
-    pingIntervalMs: 30000,
-    presenceTtlMs: 15000,
-    maxBufferedBytes: 1 << 20,
-    maxFrameBytes: 65536,
-    rateLimitPerSec: 10,
-    rateLimitBurst: 20,
-    shutdownTimeoutMs: 5000,
-    redisPrefix: 'roomchat:',
   },
   { logger: false },
 );
