@@ -7,9 +7,11 @@ import { Redis } from 'ioredis';
 import { MemoryBus } from './chat/bus/memory.js';
 import type { MessageBus } from './chat/bus/message-bus.js';
 import { RedisBus } from './chat/bus/redis.js';
-import type { ChatServiceOptions } from './chat/chat-service.js';
+import { type ChatServiceOptions, TYPING_PER_SEC } from './chat/chat-service.js';
 import { type Clock, systemClock } from './chat/clock.js';
 import { RedisPresence } from './chat/presence/redis.js';
+import { MemoryRateLimiter } from './chat/rate-limit/memory.js';
+import type { RateLimit } from './chat/rate-limit/rate-limit.js';
 import { RedisRateLimiter } from './chat/rate-limit/redis.js';
 import type { HistoryStore } from './chat/store/history-store.js';
 import { PostgresStore } from './chat/store/postgres.js';
@@ -28,6 +30,7 @@ export interface Backends {
   bus: MessageBus;
   presence?: ChatServiceOptions['presence'];
   limiter?: ChatServiceOptions['limiter'];
+  typingLimiter?: ChatServiceOptions['typingLimiter'];
   /** Close what the store and bus do not own (Redis connections), after them. */
   close(): Promise<void>;
 }
@@ -93,6 +96,17 @@ export async function openBackends(
           log.warn({ err, ...context }, "redis presence failed; using this instance's view");
         },
       }),
+    typingLimiter: localFirst(
+      new MemoryRateLimiter({ perSec: TYPING_PER_SEC, burst: 1, clock }),
+      new RedisRateLimiter({
+        redis: publisher,
+        prefix: `${config.redisPrefix}typing:`,
+        perSec: TYPING_PER_SEC,
+        burst: 1,
+        clock,
+        onError: () => observer.failure?.('rate_limit'),
+      }),
+    ),
     limiter: new RedisRateLimiter({
       redis: publisher,
       prefix: config.redisPrefix,
@@ -110,6 +124,20 @@ export async function openBackends(
       await Promise.allSettled([publisher.quit(), subscriber.quit()]);
       publisher.disconnect();
       subscriber.disconnect();
+    },
+  };
+}
+
+/**
+ * A limit checked on this instance first, and in Redis only when this instance allows it: a flood
+ * of typing frames costs Redis no more than one script call a second per member and instance.
+ */
+function localFirst(local: RateLimit, shared: RateLimit): RateLimit {
+  return {
+    take: async (key) => (await local.take(key)) && shared.take(key),
+    forget(key) {
+      local.forget(key);
+      shared.forget(key);
     },
   };
 }

@@ -44,6 +44,11 @@ export const ConfigSchema = Type.Object({
   pingIntervalMs: Millis(30000, 'WebSocket ping interval; two missed pongs terminate'),
   presenceTtlMs: Millis(15000, 'expiry of a cluster instance presence entry'),
   maxBufferedBytes: Type.Integer({ minimum: 1024, default: 1048576, description: 'unsent backlog before 1013' }),
+  welcomeMaxBytes: Type.Integer({
+    minimum: 65536,
+    default: 524288,
+    description: 'largest history a welcome carries, serialized; the newest events that fit',
+  }),
   maxFrameBytes: Type.Integer({ minimum: 1024, default: 65536, description: 'largest accepted frame payload' }),
   rateLimitPerSec: Type.Number({ exclusiveMinimum: 0, default: 10, description: 'messages per second per member' }),
   rateLimitBurst: Type.Integer({ minimum: 1, default: 20, description: 'token bucket size per member' }),
@@ -84,6 +89,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     // ajv says e.g. "env/port must be <= 65535": name the variable the user sets instead
     const detail = (err as Error).message.replace(/env\/(\w+)/g, (_, key: keyof Config) => NAMES.get(key) ?? key);
     throw new ConfigError(`invalid configuration: ${detail}`);
+  }
+  if (config.welcomeMaxBytes > config.maxBufferedBytes) {
+    throw new ConfigError('invalid configuration: WELCOME_MAX_BYTES must not exceed MAX_BUFFERED_BYTES');
   }
   if ((config.redisUrl === undefined) !== (config.databaseUrl === undefined)) {
     throw new ConfigError('invalid configuration: cluster mode needs both REDIS_URL and DATABASE_URL (or neither)');

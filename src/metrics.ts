@@ -74,6 +74,11 @@ export function createMetrics(): AppMetrics {
     labelNames: ['where'] as const,
     registers: [registry],
   });
+  const paused = new Counter({
+    name: 'roomchat_inbox_paused_total',
+    help: 'Times a connection sent faster than it was served and its socket stopped being read until it caught up',
+    registers: [registry],
+  });
   return {
     registry,
     setSources(next) {
@@ -83,6 +88,7 @@ export function createMetrics(): AppMetrics {
       eventStored: () => stored.inc(),
       messageLatency: (seconds) => latency.observe(seconds),
       failure: (where: FailureKind) => failures.labels(where).inc(),
+      inboxPaused: () => paused.inc(),
     },
   };
 }

@@ -69,7 +69,7 @@ function setup(opts: { fill?: (room: string, after: number, before: number) => S
   });
   const open = (room: string, member = 'm1', lastSeq = 0) => {
     const socket = new RecordingSocket();
-    const conn = new Connection(socket as unknown as WebSocket, room, member);
+    const conn = new Connection(socket as unknown as WebSocket, room, member, opts.max ?? 1000);
     const seat = registry.add(conn);
     registry.start(room, lastSeq);
     registry.welcomed(seat, lastSeq);
@@ -166,7 +166,7 @@ test('out-of-order arrivals are reordered without the store when the gap closes 
 test('a connection collects deliveries until welcomed, then gets only what its welcome lacked', () => {
   const { registry } = setup();
   const socket = new RecordingSocket();
-  const conn = new Connection(socket as unknown as WebSocket, 'r', 'a');
+  const conn = new Connection(socket as unknown as WebSocket, 'r', 'a', 1000);
   const seat = registry.add(conn);
   registry.start('r', 0);
   registry.deliver('r', event('r', 1));

@@ -24,8 +24,11 @@ import { type ChatLogger, type ChatObserver, failureReporter, type JoinRequest }
 /** The settings of the chat, as configured (config.ts is their one definition). */
 export type ChatSettings = Pick<
   Config,
-  'leaveGraceMs' | 'pingIntervalMs' | 'maxBufferedBytes' | 'rateLimitPerSec' | 'rateLimitBurst'
+  'leaveGraceMs' | 'pingIntervalMs' | 'maxBufferedBytes' | 'welcomeMaxBytes' | 'rateLimitPerSec' | 'rateLimitBurst'
 >;
+
+/** Typing frames relayed per member and second (PROTOCOL.md, "Abuse limits"). */
+export const TYPING_PER_SEC = 1;
 
 export interface ChatServiceOptions extends ChatSettings {
   store: HistoryStore;
@@ -38,6 +41,8 @@ export interface ChatServiceOptions extends ChatSettings {
   presence?(onLeave: (room: string, member: Member) => void): PresenceTracker;
   /** The rate limiter. @default a `MemoryRateLimiter` of this process */
   limiter?: RateLimit;
+  /** The limiter of relayed typing, one a second per member. @default a `MemoryRateLimiter` of this process */
+  typingLimiter?: RateLimit;
   /** @default systemClock */
   clock?: Clock;
 }
@@ -67,8 +72,10 @@ export class ChatService {
     const limiter =
       options.limiter ??
       new MemoryRateLimiter({ perSec: options.rateLimitPerSec, burst: options.rateLimitBurst, clock });
+    const typingLimiter = options.typingLimiter ?? new MemoryRateLimiter({ perSec: TYPING_PER_SEC, burst: 1, clock });
     const onLeave = (room: string, member: Member) => {
       limiter.forget(limitKey(room, member.id));
+      typingLimiter.forget(limitKey(room, member.id));
       void this.#hub.logLeave(room, member);
     };
     this.presence =
@@ -87,12 +94,22 @@ export class ChatService {
       hub: this.#hub,
       presence: this.presence,
       limiter,
+      typingLimiter,
       clock,
       observer,
       reportFailure,
       rateLimitPerSec: options.rateLimitPerSec,
     };
-    this.#deps = { ctx, store: options.store, registry: this.registry, hub: this.#hub, presence: this.presence, clock };
+    this.#deps = {
+      ctx,
+      store: options.store,
+      registry: this.registry,
+      hub: this.#hub,
+      presence: this.presence,
+      clock,
+      maxBufferedBytes: options.maxBufferedBytes,
+      welcomeMaxBytes: options.welcomeMaxBytes,
+    };
     // one sweep for every socket (no timer per socket): a silent peer goes within two intervals
     this.#heartbeat = clock.every(options.pingIntervalMs, () => {
       for (const conn of this.registry.connections()) conn.heartbeat();

@@ -8,6 +8,10 @@ import type { WebSocket } from 'ws';
 
 const OPEN = 1;
 
+export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_POLICY = 1008;
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+
 export class Connection {
   #closing = false;
   #alive = true;
@@ -17,6 +21,8 @@ export class Connection {
     readonly room: string,
     /** The public id of its member; a member's tabs are connections with the same id. */
     readonly memberId: string,
+    /** Unsent bytes the socket may hold before it is closed with 1013. */
+    readonly maxBufferedBytes: number,
   ) {}
 
   /** Open and not being closed: deliveries and replies go out. */
@@ -29,9 +35,17 @@ export class Connection {
     return this.#closing;
   }
 
-  /** Send a frame that is not part of the log (welcome, error, typing, direct). */
+  /**
+   * Send a frame that is not part of the log (welcome, error reply). What the socket already holds
+   * counts against the same cap as deliveries: a peer that does not read is closed, not fed.
+   */
   sendFrame(json: string | Buffer): void {
-    if (this.isOpen) this.socket.send(json, { binary: false });
+    if (!this.isOpen) return;
+    if (this.socket.bufferedAmount > this.maxBufferedBytes) {
+      this.close(CLOSE_TRY_AGAIN_LATER, 'too far behind: reconnect with since');
+      return;
+    }
+    this.socket.send(json, { binary: false });
   }
 
   close(code: number, reason: string): void {

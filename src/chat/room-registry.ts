@@ -5,16 +5,14 @@
  * Where each connection stands in its room's log (its `Seat`) is written here and nowhere else.
  */
 import { type Clock, systemClock, type Timer } from './clock.js';
-import type { Connection } from './connection.js';
+import { CLOSE_TRY_AGAIN_LATER, type Connection } from './connection.js';
 import { textFrame, writeFrame } from './frame.js';
 import type { StoredEvent } from './store/history-store.js';
 
 /** Most events read back at once after a bus reconnect; a connection further behind is resumed by its client. */
 const RESYNC_MAX = 5000;
 
-export const CLOSE_GOING_AWAY = 1001;
-export const CLOSE_POLICY = 1008;
-export const CLOSE_TRY_AGAIN_LATER = 1013;
+export { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TRY_AGAIN_LATER } from './connection.js';
 
 export interface RegistryOptions {
   /** Unsent bytes a socket may hold before it is closed with 1013. */

@@ -6,23 +6,37 @@
  * its seat and presence when the socket goes.
  */
 import type { RawData, WebSocket } from 'ws';
-import { Connection } from './connection.js';
+import { CLOSE_POLICY, Connection } from './connection.js';
 import type { ChatContext, Handler, Peer } from './handlers/context.js';
 import { handlers } from './handlers/index.js';
 import { type ClientFrame, errorFrame, type Member, parseClientFrame, type Refusal } from './protocol.js';
-import { CLOSE_POLICY, type Seat } from './room-registry.js';
+import type { Seat } from './room-registry.js';
 import { type Joiner, type WelcomeDeps, welcome } from './welcome.js';
 
 /** Bad frames a connection may send; the next one closes it with 1008. */
 export const MAX_BAD_FRAMES = 50;
+/** Refused frames of any kind (every `error` reply) a connection may cause; the next closes it with 1008. */
+export const MAX_REFUSALS = 1000;
+/** Frames, or bytes, waiting in a connection's inbox past which its socket is no longer read. */
+export const INBOX_MAX_FRAMES = 256;
+export const INBOX_MAX_BYTES = 256 * 1024;
+/** Frames handled in a row before the drain lets the event loop serve everyone else. */
+const YIELD_EVERY = 64;
 const CLOSE_INTERNAL_ERROR = 1011;
 
 export interface SessionDeps extends WelcomeDeps {
   ctx: ChatContext;
+  /** Unsent bytes a socket may hold before it is closed with 1013. */
+  maxBufferedBytes: number;
 }
 
 type Received = [data: RawData, isBinary: boolean];
 const HANDLED: Received = [Buffer.alloc(0), false];
+
+/** What a queued frame costs: its bytes and the queue entry itself, so empty frames count too. */
+const sizeOf = (data: RawData): number =>
+  64 + (Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength);
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The Session of each socket, for the listeners every socket shares. */
 const sessions = new WeakMap<WebSocket, Session>();
@@ -45,14 +59,19 @@ export class Session implements Peer, Joiner {
   /** Frames received and not handled yet, from `#head` on (created with the first). */
   #inbox: Received[] | null = null;
   #head = 0;
+  /** Bytes of the frames in the inbox. */
+  #queuedBytes = 0;
+  /** The socket is not read until the inbox is drained (TCP backpressure on the sender). */
+  #paused = false;
   #badFrames = 0;
+  #refusals = 0;
 
   /**
    * Take over an upgraded socket. Listeners are attached before anything is awaited, so no frame
    * is lost; frames that arrive before the welcome is sent are handled right after it.
    */
   static open(deps: SessionDeps, socket: WebSocket, room: string, member: Member, since?: number): Session {
-    const session = new Session(deps, new Connection(socket, room, member.id), member);
+    const session = new Session(deps, new Connection(socket, room, member.id, deps.maxBufferedBytes), member);
     sessions.set(socket, session);
     // listeners shared by every socket: nothing per connection but the session itself
     socket.on('message', onMessage);
@@ -110,7 +129,17 @@ export class Session implements Peer, Joiner {
         return;
       }
     }
-    this.conn.sendFrame(errorFrame(refusal));
+    this.#reply(errorFrame(refusal));
+  }
+
+  /** Send an `error` reply; every one counts against the connection's refusals. */
+  #reply(error: string): void {
+    this.#refusals++;
+    if (this.#refusals > MAX_REFUSALS) {
+      this.conn.close(CLOSE_POLICY, 'too many refused frames');
+      return;
+    }
+    this.conn.sendFrame(error);
   }
 
   /** The connection is gone (closed, or found dead at delivery). Idempotent. */
@@ -136,6 +165,14 @@ export class Session implements Peer, Joiner {
   receive(data: RawData, isBinary: boolean): void {
     if (this.#inbox) this.#inbox.push([data, isBinary]);
     else this.#inbox = [[data, isBinary]];
+    this.#queuedBytes += sizeOf(data);
+    const over = this.#inbox.length - this.#head > INBOX_MAX_FRAMES || this.#queuedBytes > INBOX_MAX_BYTES;
+    if (over && !this.#paused && this.conn.isOpen) {
+      // frames ws already read still arrive; no more are read until the inbox is drained
+      this.#paused = true;
+      this.conn.socket.pause();
+      this.#deps.ctx.observer.inboxPaused?.();
+    }
     void this.#drain();
   }
 
@@ -144,19 +181,30 @@ export class Session implements Peer, Joiner {
     this.#busy = true;
     try {
       const inbox = this.#inbox;
+      let inARow = 0;
       while (inbox && this.#head < inbox.length) {
         const [data, isBinary] = inbox[this.#head] as Received;
         inbox[this.#head++] = HANDLED; // the frame's bytes go now, not at the next compaction
+        this.#queuedBytes -= sizeOf(data);
         if (this.#head >= 1024 && this.#head * 2 >= inbox.length) {
           inbox.splice(0, this.#head); // handled frames go, without shifting the array per frame
           this.#head = 0;
         }
         await this.#handle(data, isBinary).catch((err) => this.#failed(err));
+        // frames answered at once (typing, refusals) never wait for I/O: let the rest of the
+        // server run between them, so one connection's backlog cannot hold up the others
+        if (++inARow % YIELD_EVERY === 0) await nextTurn();
       }
     } finally {
       this.#busy = false;
       this.#inbox = null;
       this.#head = 0;
+      this.#queuedBytes = 0;
+      if (this.#paused) {
+        // also when closing: the client's close frame must be read for the close to complete
+        this.#paused = false;
+        this.conn.socket.resume();
+      }
     }
   }
 
@@ -173,7 +221,7 @@ export class Session implements Peer, Joiner {
   #failed(err: unknown): void {
     // a bug of ours must not take the process (or another socket) down: tell this client only
     this.#deps.ctx.reportFailure('frame', err, { room: this.room }, 'frame handling failed');
-    this.conn.sendFrame(errorFrame({ code: 'unavailable', message: 'internal error: retry' }));
+    this.#reply(errorFrame({ code: 'unavailable', message: 'internal error: retry' }));
   }
 }
 

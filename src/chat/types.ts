@@ -28,6 +28,8 @@ export interface ChatObserver {
   messageLatency?(seconds: number): void;
   /** A failure was caught (and logged) at `where`. */
   failure?(where: FailureKind): void;
+  /** A connection's inbox filled up and its socket stopped being read until it drains. */
+  inboxPaused?(): void;
 }
 
 /** Log a caught failure with its context and count it; never throws. */

@@ -27,6 +27,8 @@ export interface WelcomeDeps {
   hub: RoomHub;
   presence: PresenceTracker;
   clock: Clock;
+  /** Largest history a welcome carries, serialized; the newest events that fit. */
+  welcomeMaxBytes: number;
 }
 
 /** The connection being welcomed, told of each step that its release must undo. */
@@ -77,9 +79,26 @@ export async function welcome(deps: WelcomeDeps, joiner: Joiner, requested: Memb
   } else {
     history = await store.read(room, { beforeSeq: upTo + 1, limit: WELCOME_HISTORY });
   }
+  const fitting = newestThatFit(history, deps.welcomeMaxBytes);
+  if (fitting.length < history.length) {
+    history = fitting;
+    truncated = true;
+  }
   const members = await presence.members(room);
   conn.sendFrame(welcomeFrame({ type: 'welcome', room, you: member, members, seq: upTo, truncated }, history));
   registry.welcomed(seat, upTo);
+}
+
+/** The newest events whose JSON texts, comma-separated, take at most `maxBytes`. */
+export function newestThatFit(events: StoredEvent[], maxBytes: number): StoredEvent[] {
+  let bytes = 0;
+  let first = events.length;
+  while (first > 0) {
+    bytes += Buffer.byteLength((events[first - 1] as StoredEvent).json) + 1;
+    if (bytes > maxBytes + 1) break;
+    first--;
+  }
+  return first === 0 ? events : events.slice(first);
 }
 
 /**

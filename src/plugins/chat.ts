@@ -37,6 +37,7 @@ export default fp<ChatPluginOptions>(
       bus,
       presence: backends.presence,
       limiter: backends.limiter,
+      typingLimiter: backends.typingLimiter,
       clock,
       secret,
       log: app.log,

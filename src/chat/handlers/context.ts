@@ -27,6 +27,8 @@ export interface ChatContext {
   readonly hub: RoomHub;
   readonly presence: PresenceTracker;
   readonly limiter: RateLimit;
+  /** One token a second per member for relaying `typing`. */
+  readonly typingLimiter: RateLimit;
   readonly clock: Clock;
   readonly observer: ChatObserver;
   readonly reportFailure: ReportFailure;
