@@ -36,6 +36,12 @@ export const ConfigSchema = Type.Object({
   serverSecret: Type.Optional(
     Type.String({ minLength: 16, description: 'key for member ids; generated once into the store when unset' }),
   ),
+  publicUrl: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^/?#]+/?$',
+      description: 'the address people open (https://chat.example.com); only its Host is answered',
+    }),
+  ),
   allowedOrigins: Type.Array(Type.String({ minLength: 1 }), {
     default: [],
     description: 'comma-separated origins allowed besides our own',
@@ -55,6 +61,12 @@ export const ConfigSchema = Type.Object({
   shutdownTimeoutMs: Millis(10000, 'exit anyway when shutdown takes longer'),
   redisUrl: Type.Optional(Type.String({ minLength: 1, description: 'cluster mode: Redis bus' })),
   databaseUrl: Type.Optional(Type.String({ minLength: 1, description: 'cluster mode: PostgreSQL store' })),
+  metricsToken: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description: '/metrics answers others than loopback with Authorization: Bearer TOKEN',
+    }),
+  ),
   redisPrefix: Type.String({ default: 'roomchat:', description: 'prefix of every Redis key and channel' }),
 });
 

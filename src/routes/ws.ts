@@ -71,12 +71,9 @@ function socketErrorListener(log: FastifyBaseLogger) {
 
 export default async function ws(app: FastifyInstance, { allowedOrigins }: { allowedOrigins: string[] }) {
   const allowed = new Set(allowedOrigins);
-  const isOwnOrigin = (origin: string, host: string | undefined) =>
-    host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
-
   async function checkHandshake(req: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply) {
     const origin = req.headers.origin;
-    if (origin !== undefined && !allowed.has(origin) && !isOwnOrigin(origin, req.headers.host)) {
+    if (origin !== undefined && !allowed.has(origin) && !app.isOwnOrigin(origin, req.headers.host)) {
       return reply.code(403).send({ error: 'forbidden_origin', message: `origin ${origin} may not connect` });
     }
     if (app.chat.closing) return reply.code(503).send({ error: 'unavailable', message: 'shutting down' });

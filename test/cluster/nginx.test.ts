@@ -25,7 +25,8 @@ test('nginx from deploy/ spreads WebSockets over two instances without stickines
     .replace('server 127.0.0.1:3002;', `server 127.0.0.1:${(nodes[1] as Instance).port};`)
     .replace('listen 8080;', `listen 127.0.0.1:${port};`)
     .replace('events {', `pid ${join(dir, 'nginx.pid')};\nerror_log ${join(dir, 'logs/error.log')};\nevents {`)
-    .replace('http {', `http {\n  access_log off;\n  client_body_temp_path ${dir};\n  proxy_temp_path ${dir};`);
+    .replace('/var/log/nginx/access.log', join(dir, 'access.log'))
+    .replace('http {', `http {\n  client_body_temp_path ${dir};\n  proxy_temp_path ${dir};`);
   assert.notEqual(conf, shipped);
   writeFileSync(join(dir, 'nginx.conf'), conf);
   const nginx = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
@@ -48,7 +49,8 @@ test('nginx from deploy/ spreads WebSockets over two instances without stickines
   // the browser's origin is the proxy's: the Host header must reach the instances unchanged
   const origin = { Origin: base };
   const clients = [];
-  for (let i = 0; i < 4; i++) clients.push(await connect(ws, room, { uid: newUid(), headers: origin }));
+  const uids = Array.from({ length: 4 }, () => newUid());
+  for (const uid of uids) clients.push(await connect(ws, room, { uid, headers: origin }));
   const perInstance = await Promise.all(
     nodes.map(async (n) =>
       Number(/^roomchat_connections (\d+)/m.exec(await (await fetch(`${n.http}/metrics`)).text())?.[1]),
@@ -64,4 +66,15 @@ test('nginx from deploy/ spreads WebSockets over two instances without stickines
   }
   const page = await fetch(`${base}/?room=${room}`);
   assert.equal(page.status, 200);
+  assert.equal((await fetch(`${base}/metrics`)).status, 403, 'no metrics through the proxy');
+  // nginx writes a request's log line when it ends: close the sockets, then read the log
+  await Promise.all(clients.map((c) => c.close()));
+  await until(
+    () =>
+      readFileSync(join(dir, 'access.log'), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('/ws')).length >= 4,
+  );
+  const log = readFileSync(join(dir, 'access.log'), 'utf8');
+  for (const uid of uids) assert.equal(log.includes(uid), false, 'no uid in the access log');
 });
