@@ -80,3 +80,37 @@ test('guest names and code point counting', () => {
   assert.equal(codePoints('😀😀'), 2);
   assert.equal(codePoints('\ud800x'), 2, 'a lone surrogate counts as one');
 });
+
+test('names that hide or disguise are refused: bidi, zero-width, tags, variation selectors, private use', () => {
+  const disguises = {
+    'right-to-left override': '\u202Etfel ecila',
+    'bidi isolate': 'alice\u2066x\u2069',
+    'zero-width space': 'ali\u200Bce',
+    'zero-width joiner alone': '\u200D',
+    'combining grapheme joiner': 'ali\u034Fce',
+    'tag characters': 'alice\u{E0041}\u{E0042}',
+    'variation selector': 'alice\uFE0F',
+    'private use': 'alice\uE000',
+    noncharacter: 'alice\uFFFF',
+    'lone surrogate': 'alice\uD800',
+    'line separator': 'ali\u2028ce',
+    'nothing visible': '\u0301\u0301',
+  };
+  for (const [what, name] of Object.entries(disguises)) {
+    assert.equal(canonicalDisplayName(name).ok, false, what);
+  }
+  assert.equal(canonicalDisplayName('Zoë 😀 (she/her)').ok, true, 'symbols and punctuation are visible');
+  assert.equal(canonicalDisplayName('...').ok, true, 'punctuation alone is visible');
+});
+
+test('room names need a letter or digit and hold nothing invisible; lower-casing comes before NFC', () => {
+  for (const name of ['.', '..', '-_-', 'lobby\uFE0F', 'lob\u200Bby', 'lobby\u034F', 'lob\u00ADby']) {
+    assert.equal(room(name).ok, false, JSON.stringify(name));
+  }
+  assert.deepEqual(room('J\u030C'), { ok: true, value: '\u01F0' }, 'lower-case first, then NFC');
+  for (const raw of ['ΆΣ', 'Ǆ', 'İstanbul', 'Å', 'W\u030A']) {
+    const r = room(raw);
+    assert.equal(r.ok, true, raw);
+    if (r.ok) assert.equal(r.value, r.value.normalize('NFC'), `${raw}: the canonical name is NFC`);
+  }
+});

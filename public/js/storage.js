@@ -1,7 +1,7 @@
 // What the browser keeps between visits, in localStorage: the private uid, the display name, the
 // rooms visited lately, the outbox of each room, and the alert preference.
 
-import { isValidUid } from './rules.js';
+import { canonicalDisplayName, isValidUid } from './rules.js';
 
 const UID_KEY = 'roomchat.uid';
 const NAME_KEY = 'roomchat.name';
@@ -43,7 +43,9 @@ export function uid() {
 }
 
 export function displayName() {
-  return read(NAME_KEY) ?? '';
+  // a name kept under older, looser rules is asked again rather than refused at every connect
+  const checked = canonicalDisplayName(read(NAME_KEY) ?? '');
+  return checked.ok ? checked.value : '';
 }
 
 /** @param {string} name */

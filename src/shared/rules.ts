@@ -18,8 +18,16 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /** Letters (with their combining marks) and digits of any script, `-`, `_`, `.`. */
 const ROOM_RE = /^[\p{L}\p{M}\p{N}_.-]+$/u;
-/** C0/C1 controls, and the line/paragraph separators that would break a one-line name. */
-const CONTROL_RE = /[\p{Cc}\u2028\u2029]/u;
+/** What a name must hold at least once: a room a letter or digit, a display name anything visible. */
+const ROOM_SUBSTANCE_RE = /[\p{L}\p{N}]/u;
+const NAME_SUBSTANCE_RE = /[\p{L}\p{N}\p{S}\p{P}]/u;
+/**
+ * Characters that hide or disguise a name: controls, format characters (bidi overrides and
+ * isolates, zero-width characters, tags), default-ignorable code points (variation selectors,
+ * U+034F), private use, noncharacters, lone surrogates, and line or paragraph separators.
+ */
+const INVISIBLE_RE =
+  /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\p{Co}\p{Noncharacter_Code_Point}\p{Cs}\u2028\u2029]/u;
 /** A uid: the secret a browser keeps to be the same member again. */
 export const UID_PATTERN = '^[A-Za-z0-9_-]{8,64}$';
 const UID_RE = new RegExp(UID_PATTERN);
@@ -39,24 +47,28 @@ export function codePoints(s: string): number {
   return n;
 }
 
-/** Trim, NFC, lower-case; then 1..64 letters, digits, `-`, `_`, `.`. */
+/** Trim, lower-case, NFC (in that order: lower-casing can undo NFC); then 1..64 letters, digits, `-`, `_`, `.`. */
 export function canonicalRoom(raw: unknown): Checked<string> {
   if (typeof raw !== 'string') return { ok: false, reason: 'a room name is required (?room=NAME)' };
-  const room = raw.trim().normalize('NFC').toLowerCase();
+  const room = raw.trim().toLowerCase().normalize('NFC');
   if (room.length === 0) return { ok: false, reason: 'the room name is empty' };
   if (codePoints(room) > ROOM_MAX) return { ok: false, reason: `a room name has at most ${ROOM_MAX} characters` };
-  if (!ROOM_RE.test(room)) {
+  if (!ROOM_RE.test(room) || INVISIBLE_RE.test(room)) {
     return { ok: false, reason: 'a room name may only hold letters, digits, "-", "_" and "."' };
   }
+  if (!ROOM_SUBSTANCE_RE.test(room)) return { ok: false, reason: 'a room name needs a letter or a digit' };
   return { ok: true, value: room };
 }
 
-/** Trim, NFC; then 1..32 characters, no control characters. */
+/** Trim, NFC; then 1..32 characters, something visible among them, nothing invisible or disguising. */
 export function canonicalDisplayName(raw: string): Checked<string> {
   const name = raw.trim().normalize('NFC');
   if (name.length === 0) return { ok: false, reason: 'the display name is empty' };
   if (codePoints(name) > NAME_MAX) return { ok: false, reason: `a display name has at most ${NAME_MAX} characters` };
-  if (CONTROL_RE.test(name)) return { ok: false, reason: 'a display name may not hold control characters' };
+  if (INVISIBLE_RE.test(name)) {
+    return { ok: false, reason: 'a display name may not hold control, format or invisible characters' };
+  }
+  if (!NAME_SUBSTANCE_RE.test(name)) return { ok: false, reason: 'a display name needs a visible character' };
   return { ok: true, value: name };
 }
 
