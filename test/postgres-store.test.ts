@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import pg from 'pg';
 import { PostgresStore } from '../src/chat/store/postgres.js';
 import { historyStoreContract } from './history-store.contract.js';
 import { TEST_DATABASE_URL } from './services.js';
@@ -60,4 +61,26 @@ test('PostgresStore: migrations are recorded and run once however many instances
     rows.map((r) => r.version),
     [1],
   );
+});
+
+test('PostgresStore: instances starting at once on an empty database agree on one secret', async (t) => {
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  t.after(() => admin.end());
+  for (let round = 0; round < 5; round++) {
+    const name = `roomchat_start_${process.pid}_${round}_${Math.random().toString(36).slice(2, 8)}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    try {
+      const url = TEST_DATABASE_URL.replace(/\/[^/]+$/, `/${name}`);
+      const stores = await Promise.all([1, 2, 3].map(() => PostgresStore.open({ connectionString: url, poolSize: 2 })));
+      try {
+        const secrets = await Promise.all(stores.map((s, i) => s.secret(`candidate-secret-${i}-0123456789`)));
+        assert.equal(new Set(secrets).size, 1, `round ${round}: one secret for every instance`);
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    } finally {
+      await admin.query(`DROP DATABASE ${name}`);
+    }
+  }
 });

@@ -135,7 +135,11 @@ export class PostgresStore implements HistoryStore {
        SELECT value FROM ins UNION ALL SELECT value FROM settings WHERE key = 'server_secret'`,
       [candidate],
     );
-    return (rows[0] as { value: string }).value;
+    if (rows[0]) return rows[0].value;
+    // another instance stored it after this statement's snapshot was taken: a new statement sees it
+    const stored = await this.#pool.query<{ value: string }>("SELECT value FROM settings WHERE key = 'server_secret'");
+    if (!stored.rows[0]) throw new Error('the server secret could be neither stored nor read');
+    return stored.rows[0].value;
   }
 
   async ping(): Promise<void> {
