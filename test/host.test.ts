@@ -30,6 +30,13 @@ test('with PUBLIC_URL only its host is answered, and its origin is ours', async 
   const ours = { Host: 'chat.example.com', Origin: 'https://chat.example.com' };
   assert.equal(await handshakeStatus(url, ours), 101);
   assert.equal(await handshakeStatus(url, { Host: 'chat.example.com', Origin: 'http://chat.example.com' }), 403);
-  assert.equal((await app.inject({ url: '/', headers: { host: '127.0.0.1' } })).statusCode, 421);
-  assert.equal((await app.inject({ url: '/', headers: { host: 'chat.example.com' } })).statusCode, 200);
+  const remote = '203.0.113.9';
+  assert.equal((await app.inject({ url: '/', remoteAddress: remote, headers: { host: '127.0.0.1' } })).statusCode, 421);
+  assert.equal(
+    (await app.inject({ url: '/', remoteAddress: remote, headers: { host: 'chat.example.com' } })).statusCode,
+    200,
+  );
+  // the machine itself may still use a local name (health checks, metrics): no page can choose it
+  assert.equal((await app.inject({ url: '/healthz', headers: { host: '127.0.0.1:3000' } })).statusCode, 200);
+  assert.equal((await app.inject({ url: '/healthz', headers: { host: 'evil.example' } })).statusCode, 421);
 });

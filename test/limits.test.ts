@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import WebSocket from 'ws';
 import { buildApp } from '../src/app.js';
 import { ManualClock } from './clock.js';
-import { Client, connect, type Frame, listen, newRoom, newUid, sleep, testConfig, until } from './helpers.js';
+import { Client, connect, type Frame, getJson, listen, newRoom, newUid, sleep, testConfig, until } from './helpers.js';
 
 test('bad frames get bad_request, the connection goes on and loses nothing', async (t) => {
   const { ws } = await listen(t);
@@ -90,7 +90,7 @@ test('a client that does not answer pings is terminated within two intervals; on
 
 test('a paused reader is closed with 1013 and, resuming with since, loses nothing', async (t) => {
   const config = testConfig(t, { maxBufferedBytes: 64 * 1024, rateLimitBurst: 100000, rateLimitPerSec: 100000 });
-  const { ws } = await listen(t, config);
+  const { ws, http: base } = await listen(t, config);
   const room = newRoom();
   const uid = newUid();
   const slow = await connect(ws, room, { uid });
@@ -111,8 +111,19 @@ test('a paused reader is closed with 1013 and, resuming with since, loses nothin
   assert.equal(closed.code, 1013);
   const seen = slow.events;
   assert.ok(seen.length < acked.length, 'the paused reader missed part of the flood');
-  const back = await connect(ws, room, { uid, since: seen.at(-1)?.seq ?? since });
-  const union = [...seen, ...back.welcome.history];
+  const resumeFrom = seen.at(-1)?.seq ?? since;
+  const back = await connect(ws, room, { uid, since: resumeFrom });
+  // a welcome holds at most WELCOME_MAX_BYTES: what it could not hold is paged over HTTP
+  const paged: Frame[] = [];
+  const firstInWelcome = back.welcome.history[0]?.seq ?? back.welcome.seq + 1;
+  for (let before = firstInWelcome; back.welcome.truncated && before > resumeFrom + 1; ) {
+    const page = await getJson(`${base}/api/rooms/${room}/messages?before=${before}&limit=200`);
+    const fresh = (page.events as Frame[]).filter((e) => e.seq > resumeFrom);
+    paged.unshift(...fresh);
+    if (fresh.length === 0) break;
+    before = (fresh[0] as Frame).seq;
+  }
+  const union = [...seen, ...paged, ...back.welcome.history];
   const ids = new Set(union.map((e) => e.id));
   assert.deepEqual(
     acked.filter((m) => !ids.has(m.id)),

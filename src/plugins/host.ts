@@ -5,6 +5,7 @@
  * the WebSocket Origin check, which compares the Origin with the server's own origin.
  */
 import { isIP } from 'node:net';
+import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 declare module 'fastify' {
@@ -19,6 +20,11 @@ export function hostName(host: string): string {
   if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
   const colon = host.lastIndexOf(':');
   return colon === -1 ? host : host.slice(0, colon);
+}
+
+/** The peer's address; a request injected in tests may have no socket. */
+export function peerAddress(req: FastifyRequest): string | undefined {
+  return (req.socket as FastifyRequest['socket'] | undefined)?.remoteAddress;
 }
 
 /** A peer address on this machine. */
@@ -39,7 +45,8 @@ export default fp<{ publicUrl?: string }>(
     // localhost and IP literals are safe from rebinding (a page cannot choose them as its Host): with
     // PUBLIC_URL set they are still answered to the machine itself (health checks, metrics)
     const allowedHost = (host: string | undefined, peer: string | undefined): boolean => {
-      if (host === undefined) return false;
+      // no Host at all is no browser (they always send one): nothing to rebind
+      if (host === undefined) return true;
       if (!publicOrigin) return isLocalHost(host);
       return host.toLowerCase() === publicOrigin.host.toLowerCase() || (isLoopback(peer) && isLocalHost(host));
     };
@@ -48,7 +55,7 @@ export default fp<{ publicUrl?: string }>(
       return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
     });
     app.addHook('onRequest', async (req, reply) => {
-      if (allowedHost(req.headers.host, req.socket.remoteAddress)) return;
+      if (allowedHost(req.headers.host, peerAddress(req))) return;
       const expected = publicOrigin ? publicOrigin.host : 'localhost or an IP address (or set PUBLIC_URL)';
       return reply.code(421).send({ error: 'misdirected_request', message: `this server answers to ${expected}` });
     });

@@ -2,12 +2,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
-import { isLoopback } from '../plugins/host.js';
+import { isLoopback, peerAddress } from '../plugins/host.js';
 
 /** Whether a request may read the metrics: from loopback, or bearing the token when one is set. */
 export function mayReadMetrics(req: FastifyRequest, token: string | undefined): boolean {
   // a request a proxy forwarded comes from loopback too, but not from this machine's operator
-  if (isLoopback(req.socket.remoteAddress) && req.headers['x-forwarded-for'] === undefined) return true;
+  if (isLoopback(peerAddress(req)) && req.headers['x-forwarded-for'] === undefined) return true;
   if (token === undefined) return false;
   const given = Buffer.from(req.headers.authorization ?? '');
   const expected = Buffer.from(`Bearer ${token}`);
