@@ -102,9 +102,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     const detail = (err as Error).message.replace(/env\/(\w+)/g, (_, key: keyof Config) => NAMES.get(key) ?? key);
     throw new ConfigError(`invalid configuration: ${detail}`);
   }
-  if (config.welcomeMaxBytes > config.maxBufferedBytes) {
-    throw new ConfigError('invalid configuration: WELCOME_MAX_BYTES must not exceed MAX_BUFFERED_BYTES');
-  }
   if ((config.redisUrl === undefined) !== (config.databaseUrl === undefined)) {
     throw new ConfigError('invalid configuration: cluster mode needs both REDIS_URL and DATABASE_URL (or neither)');
   }
