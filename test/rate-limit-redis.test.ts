@@ -31,9 +31,8 @@ async function closedPort(): Promise<number> {
 
 type Options = Omit<RedisRateLimiterOptions, 'redis'>;
 
-rateLimitContract('RedisRateLimiter', async ({ perSec, burst }) => {
-  const redis = new Redis(TEST_REDIS_URL);
-  await ready(redis);
+/** A limiter on a fresh prefix and a manual clock, recording every Redis failure it falls back on. */
+function limiterOn(redis: Redis, perSec: number, burst: number) {
   const clock = new ManualClock();
   const errors: unknown[] = [];
   const limiter = new RedisRateLimiter({
@@ -44,6 +43,13 @@ rateLimitContract('RedisRateLimiter', async ({ perSec, burst }) => {
     clock,
     onError: (err) => errors.push(err),
   });
+  return { limiter, clock, errors };
+}
+
+rateLimitContract('RedisRateLimiter', async ({ perSec, burst }) => {
+  const redis = new Redis(TEST_REDIS_URL);
+  await ready(redis);
+  const { limiter, clock, errors } = limiterOn(redis, perSec, burst);
   return {
     limiter,
     clock,
@@ -114,16 +120,7 @@ test('RedisRateLimiter: with Redis unreachable, takes use local buckets and repo
 test('RedisRateLimiter: when its connection drops, takes fall back to a bucket of the same size', async (t) => {
   const redis = await connect(t);
   await ready(redis);
-  const clock = new ManualClock();
-  const errors: unknown[] = [];
-  const limiter = new RedisRateLimiter({
-    redis,
-    prefix: testPrefix(),
-    perSec: 1,
-    burst: 2,
-    clock,
-    onError: (err) => errors.push(err),
-  });
+  const { limiter, clock, errors } = limiterOn(redis, 1, 2);
   assert.deepEqual([await limiter.take('k'), await limiter.take('k'), await limiter.take('k')], [true, true, false]);
   assert.deepEqual(errors, []);
   redis.disconnect();

@@ -54,7 +54,6 @@ export class ChatService {
   readonly #deps: SessionDeps;
   readonly #secret: string;
   readonly #heartbeat: Timer;
-  #closing = false;
 
   constructor(options: ChatServiceOptions) {
     const clock = options.clock ?? systemClock;
@@ -116,8 +115,9 @@ export class ChatService {
     });
   }
 
+  /** Shutting down: the hub refuses new writes (its flag is the one place this is kept). */
   get closing(): boolean {
-    return this.#closing;
+    return this.#hub.closing;
   }
 
   /** Take over an upgraded socket for the member the handshake names. */
@@ -132,10 +132,10 @@ export class ChatService {
    * 1001 so clients reconnect (with `since`) elsewhere or after the restart.
    */
   async close(): Promise<void> {
-    if (this.#closing) return;
-    this.#closing = true;
+    if (this.#hub.closing) return;
+    const stored = this.#hub.close(); // refuses new writes at once, resolves once accepted ones are stored
     this.#heartbeat.cancel();
-    await this.#hub.close();
+    await stored;
     const sockets = [...this.registry.connections()].map((conn) => conn.socket);
     for (const conn of this.registry.connections()) conn.close(CLOSE_GOING_AWAY, 'server shutting down');
     await waitClosed(sockets, 2000);

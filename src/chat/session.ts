@@ -30,8 +30,9 @@ export interface SessionDeps extends WelcomeDeps {
   maxBufferedBytes: number;
 }
 
-type Received = [data: RawData, isBinary: boolean];
-const HANDLED: Received = [Buffer.alloc(0), false];
+/** A queued frame, with what it counts against the inbox bound (measured once, on arrival). */
+type Received = [data: RawData, isBinary: boolean, size: number];
+const HANDLED: Received = [Buffer.alloc(0), false, 0];
 
 /** What a queued frame costs: its bytes and the queue entry itself, so empty frames count too. */
 const sizeOf = (data: RawData): number =>
@@ -163,9 +164,10 @@ export class Session implements Peer, Joiner {
 
   /** A frame arrived: queue it, and handle it once those before it (and the welcome) are done. */
   receive(data: RawData, isBinary: boolean): void {
-    if (this.#inbox) this.#inbox.push([data, isBinary]);
-    else this.#inbox = [[data, isBinary]];
-    this.#queuedBytes += sizeOf(data);
+    const size = sizeOf(data);
+    if (this.#inbox) this.#inbox.push([data, isBinary, size]);
+    else this.#inbox = [[data, isBinary, size]];
+    this.#queuedBytes += size;
     const over = this.#inbox.length - this.#head > INBOX_MAX_FRAMES || this.#queuedBytes > INBOX_MAX_BYTES;
     if (over && !this.#paused && this.conn.isOpen) {
       // frames ws already read still arrive; no more are read until the inbox is drained
@@ -183,9 +185,9 @@ export class Session implements Peer, Joiner {
       const inbox = this.#inbox;
       let inARow = 0;
       while (inbox && this.#head < inbox.length) {
-        const [data, isBinary] = inbox[this.#head] as Received;
+        const [data, isBinary, size] = inbox[this.#head] as Received;
         inbox[this.#head++] = HANDLED; // the frame's bytes go now, not at the next compaction
-        this.#queuedBytes -= sizeOf(data);
+        this.#queuedBytes -= size;
         if (this.#head >= 1024 && this.#head * 2 >= inbox.length) {
           inbox.splice(0, this.#head); // handled frames go, without shifting the array per frame
           this.#head = 0;
