@@ -8,6 +8,7 @@ import { type Clock, systemClock } from './chat/clock.js';
 import type { Config } from './config.js';
 import { createMetrics } from './metrics.js';
 import chatPlugin from './plugins/chat.js';
+import connectionsPlugin from './plugins/connections.js';
 import hostPlugin from './plugins/host.js';
 import securityPlugin from './plugins/security.js';
 import staticPlugin from './plugins/static.js';
@@ -53,6 +54,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // member ids must be the same on every instance and after restarts: the secret lives in the store
   const secret = config.serverSecret ?? (await backends.store.secret(randomBytes(32).toString('base64url')));
   app.log.info({ mode: backends.mode }, 'backends ready');
+  await app.register(connectionsPlugin);
   await app.register(websocketPlugin, { config });
   await app.register(chatPlugin, { config, backends, secret, metrics, clock });
   await app.register(hostPlugin, { publicUrl: config.publicUrl });

@@ -3,6 +3,7 @@
  * slow consumers, shutdown and restart.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import { buildApp } from '../src/app.js';
@@ -196,4 +197,18 @@ test('frames sent before the welcome is out are handled after it, in order', asy
   assert.equal(got[0]?.seq, welcome.seq + 1);
   assert.equal(client.frames[0]?.type, 'welcome', 'the welcome is first');
   raw.close();
+});
+
+test('a connection that never sent a request does not hold up the close', { timeout: 20000 }, async (t) => {
+  const app = await buildApp(testConfig(t), { logger: false });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as { port: number }).port;
+  // what a browser's spare connection looks like: open, silent
+  const spare = net.connect(port, '127.0.0.1');
+  t.after(() => spare.destroy());
+  await new Promise((resolve) => spare.once('connect', resolve));
+  await until(() => (app.server as unknown as { _connections: number })._connections === 1);
+  const closedByServer = new Promise((resolve) => spare.once('close', resolve));
+  await app.close(); // without closing it, this waits for Node's header timeout (a minute or more)
+  await closedByServer;
 });
