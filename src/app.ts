@@ -26,6 +26,9 @@ export interface BuildOptions extends BackendOverrides {
   clock?: Clock;
 }
 
+/** Request bodies (uploads aside) are at most this large (PROTOCOL.md, "Abuse limits"). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
 /** A member's uid is its secret: a URL is logged without it. */
 export function redactUid(url: string): string {
   return url.replace(/([?&]uid=)[^&#]*/g, '$1[redacted]');
@@ -47,6 +50,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
           },
     // a reverse proxy's idle WebSocket must not count against the HTTP keep-alive
     forceCloseConnections: 'idle',
+    // request.ip: the address a trusted proxy reports, else the peer's (per-address limits)
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
+    // a request arrives whole within requestTimeoutMs (checked as often as a tenth of it), or 408
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(config.requestTimeoutMs / 10))),
+    },
+    bodyLimit: MAX_BODY_BYTES,
   });
   const metrics = createMetrics();
   const clock = options.clock ?? systemClock;

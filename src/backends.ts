@@ -4,12 +4,13 @@
  * Redis pub/sub, presence and limits shared through Redis).
  */
 import { Redis } from 'ioredis';
+import { RedisConnectionCap } from './chat/address/redis.js';
 import { MemoryBus } from './chat/bus/memory.js';
 import type { MessageBus } from './chat/bus/message-bus.js';
 import { RedisBus } from './chat/bus/redis.js';
-import { type ChatServiceOptions, TYPING_PER_SEC } from './chat/chat-service.js';
+import { addressRate, type ChatServiceOptions, joinRate, TYPING_PER_SEC } from './chat/chat-service.js';
 import { type Clock, systemClock } from './chat/clock.js';
-import { RedisPresence } from './chat/presence/redis.js';
+import { instancesKey, RedisPresence } from './chat/presence/redis.js';
 import { MemoryRateLimiter } from './chat/rate-limit/memory.js';
 import type { RateLimit } from './chat/rate-limit/rate-limit.js';
 import { RedisRateLimiter } from './chat/rate-limit/redis.js';
@@ -31,6 +32,9 @@ export interface Backends {
   presence?: ChatServiceOptions['presence'];
   limiter?: ChatServiceOptions['limiter'];
   typingLimiter?: ChatServiceOptions['typingLimiter'];
+  connectionCap?: ChatServiceOptions['connectionCap'];
+  joinLimiter?: ChatServiceOptions['joinLimiter'];
+  addressLimiter?: ChatServiceOptions['addressLimiter'];
   /** Close what the store and bus do not own (Redis connections), after them. */
   close(): Promise<void>;
 }
@@ -76,6 +80,20 @@ export async function openBackends(
     limiterFailing = false;
     presenceFailing = false;
   });
+  const limitFailed = (err: unknown) => {
+    observer.failure?.('rate_limit');
+    if (limiterFailing) return;
+    limiterFailing = true;
+    log.warn({ err }, "redis rate limit failed; using this instance's buckets");
+  };
+  const shared = (what: string, rate: { perSec: number; burst: number }) =>
+    new RedisRateLimiter({
+      redis: publisher,
+      prefix: `${config.redisPrefix}${what}`,
+      ...rate,
+      clock,
+      onError: limitFailed,
+    });
   return {
     mode: 'cluster',
     store,
@@ -107,18 +125,17 @@ export async function openBackends(
         onError: () => observer.failure?.('rate_limit'),
       }),
     ),
-    limiter: new RedisRateLimiter({
+    limiter: shared('', { perSec: config.rateLimitPerSec, burst: config.rateLimitBurst }),
+    joinLimiter: shared('joins:', joinRate(config.joinsPerIpPerMin, clock)),
+    addressLimiter: shared('address:', addressRate(config.rateLimitPerIpPerSec, clock)),
+    connectionCap: new RedisConnectionCap({
       redis: publisher,
+      instanceId: bus.instanceId,
+      instancesKey: instancesKey(config.redisPrefix),
       prefix: config.redisPrefix,
-      perSec: config.rateLimitPerSec,
-      burst: config.rateLimitBurst,
+      max: config.maxConnectionsPerIp,
       clock,
-      onError: (err) => {
-        observer.failure?.('rate_limit');
-        if (limiterFailing) return;
-        limiterFailing = true;
-        log.warn({ err }, "redis rate limit failed; using this instance's buckets");
-      },
+      onError: limitFailed,
     }),
     async close() {
       await Promise.allSettled([publisher.quit(), subscriber.quit()]);

@@ -58,6 +58,36 @@ export const ConfigSchema = Type.Object({
   maxFrameBytes: Type.Integer({ minimum: 1024, default: 65536, description: 'largest accepted frame payload' }),
   rateLimitPerSec: Type.Number({ exclusiveMinimum: 0, default: 10, description: 'messages per second per member' }),
   rateLimitBurst: Type.Integer({ minimum: 1, default: 20, description: 'token bucket size per member' }),
+  maxConnectionsPerIp: Type.Integer({
+    minimum: 1,
+    default: 100,
+    description: 'open WebSockets per client address, over every instance',
+  }),
+  joinsPerIpPerMin: Type.Integer({
+    minimum: 1,
+    default: 60,
+    description: 'handshakes per client address and minute that would log a join',
+  }),
+  rateLimitPerIpPerSec: Type.Number({
+    exclusiveMinimum: 0,
+    default: 50,
+    description: 'actions per second of all members from one address (burst twice that)',
+  }),
+  trustProxy: Type.Array(Type.String({ minLength: 1 }), {
+    default: [],
+    description: 'comma-separated addresses or CIDRs of proxies whose X-Forwarded-For names the client',
+  }),
+  requestTimeoutMs: Millis(30000, 'an HTTP request must arrive whole (headers and body) within this'),
+  emptyRoomTtlHours: Type.Number({
+    exclusiveMinimum: 0,
+    default: 24,
+    description: 'a room without messages is erased this long after its last member left',
+  }),
+  retentionDays: Type.Number({
+    minimum: 0,
+    default: 0,
+    description: 'events older than this many days are erased; 0 keeps them forever',
+  }),
   shutdownTimeoutMs: Millis(10000, 'exit anyway when shutdown takes longer'),
   redisUrl: Type.Optional(Type.String({ minLength: 1, description: 'cluster mode: Redis bus' })),
   databaseUrl: Type.Optional(Type.String({ minLength: 1, description: 'cluster mode: PostgreSQL store' })),

@@ -34,6 +34,10 @@ export function testConfig(t: TestContext, overrides: Partial<Config> = {}): Con
     leaveGraceMs: 200,
     presenceTtlMs: 1000,
     shutdownTimeoutMs: 5000,
+    // tests open many connections and joins from 127.0.0.1; test/address-limits.test.ts sets its own
+    maxConnectionsPerIp: 100_000,
+    joinsPerIpPerMin: 100_000,
+    rateLimitPerIpPerSec: 100_000,
     ...overrides,
   };
 }
@@ -148,6 +152,8 @@ export interface ConnectOptions {
   since?: number;
   headers?: Record<string, string>;
   autoPong?: boolean;
+  /** The loopback address to connect from (127.0.0.2, …: another client address). */
+  localAddress?: string;
 }
 
 /** Open a WebSocket to a listening app and wait for its welcome. */
@@ -156,7 +162,11 @@ export async function connect(base: string, room: string, opts: ConnectOptions =
   if (opts.uid) params.set('uid', opts.uid);
   if (opts.name) params.set('name', opts.name);
   if (opts.since !== undefined) params.set('since', String(opts.since));
-  const ws = new WebSocket(`${base}/ws?${params}`, { headers: opts.headers, autoPong: opts.autoPong ?? true });
+  const ws = new WebSocket(`${base}/ws?${params}`, {
+    headers: opts.headers,
+    autoPong: opts.autoPong ?? true,
+    localAddress: opts.localAddress,
+  });
   const client = new Client(ws);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
@@ -168,9 +178,13 @@ export async function connect(base: string, room: string, opts: ConnectOptions =
 }
 
 /** Handshake status of a WebSocket request: 101 when accepted, else the HTTP status. */
-export function handshakeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+export function handshakeStatus(
+  url: string,
+  headers: Record<string, string> = {},
+  localAddress?: string,
+): Promise<number> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
+    const ws = new WebSocket(url, { headers, localAddress });
     ws.once('open', () => {
       ws.terminate();
       resolve(101);

@@ -100,6 +100,18 @@ export function presenceContract(name: string, make: PresenceFactory): void {
     assert.deepEqual(leaves, [['r', alice]]);
   });
 
+  test(`${name}: has() is true from connect until the leave, grace period included`, async (t) => {
+    const { presence, advance } = await open(t);
+    assert.equal(await presence.has('r', 'alice'), false, 'never seen');
+    await presence.connect('r', alice);
+    assert.equal(await presence.has('r', 'alice'), true);
+    assert.equal(await presence.has('elsewhere', 'alice'), false, 'another room');
+    await presence.disconnect('r', 'alice');
+    assert.equal(await presence.has('r', 'alice'), true, 'in its grace period');
+    await advance(GRACE);
+    assert.equal(await presence.has('r', 'alice'), false, 'left');
+  });
+
   test(`${name}: online() is false for a member in its grace period and for one never seen`, async (t) => {
     const { presence } = await open(t);
     await presence.connect('r', alice);

@@ -5,6 +5,8 @@
  */
 import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
+import type { ConnectionCap } from './address/connection-cap.js';
+import { MemoryConnectionCap } from './address/memory.js';
 import type { MessageBus } from './bus/message-bus.js';
 import { type Clock, systemClock, type Timer } from './clock.js';
 import type { ChatContext } from './handlers/context.js';
@@ -24,7 +26,15 @@ import { type ChatLogger, type ChatObserver, failureReporter, type JoinRequest }
 /** The settings of the chat, as configured (config.ts is their one definition). */
 export type ChatSettings = Pick<
   Config,
-  'leaveGraceMs' | 'pingIntervalMs' | 'maxBufferedBytes' | 'welcomeMaxBytes' | 'rateLimitPerSec' | 'rateLimitBurst'
+  | 'leaveGraceMs'
+  | 'pingIntervalMs'
+  | 'maxBufferedBytes'
+  | 'welcomeMaxBytes'
+  | 'rateLimitPerSec'
+  | 'rateLimitBurst'
+  | 'maxConnectionsPerIp'
+  | 'joinsPerIpPerMin'
+  | 'rateLimitPerIpPerSec'
 >;
 
 /** Typing frames relayed per member and second (PROTOCOL.md, "Abuse limits"). */
@@ -43,9 +53,18 @@ export interface ChatServiceOptions extends ChatSettings {
   limiter?: RateLimit;
   /** The limiter of relayed typing, one a second per member. @default a `MemoryRateLimiter` of this process */
   typingLimiter?: RateLimit;
+  /** Open connections per client address. @default a `MemoryConnectionCap` of this process */
+  connectionCap?: ConnectionCap;
+  /** Handshakes that would log a join, per client address. @default a `MemoryRateLimiter` of this process */
+  joinLimiter?: RateLimit;
+  /** The bucket all members from one address share. @default a `MemoryRateLimiter` of this process */
+  addressLimiter?: RateLimit;
   /** @default systemClock */
   clock?: Clock;
 }
+
+/** A handshake the per-address caps let through: call `release` once its connection closed. */
+export type HandshakeAdmission = { ok: true; release(): void } | { ok: false; reason: string };
 
 export class ChatService {
   readonly registry: RoomRegistry;
@@ -54,12 +73,18 @@ export class ChatService {
   readonly #deps: SessionDeps;
   readonly #secret: string;
   readonly #heartbeat: Timer;
+  readonly #connectionCap: ConnectionCap;
+  readonly #joinLimiter: RateLimit;
+  readonly #settings: ChatSettings;
 
   constructor(options: ChatServiceOptions) {
     const clock = options.clock ?? systemClock;
     const observer = options.observer ?? {};
     const reportFailure = failureReporter(options.log, observer);
     this.#secret = options.secret;
+    this.#settings = options;
+    this.#connectionCap = options.connectionCap ?? new MemoryConnectionCap({ max: options.maxConnectionsPerIp });
+    this.#joinLimiter = options.joinLimiter ?? new MemoryRateLimiter(joinRate(options.joinsPerIpPerMin, clock));
     this.registry = new RoomRegistry({
       maxBufferedBytes: options.maxBufferedBytes,
       clock,
@@ -93,6 +118,7 @@ export class ChatService {
       hub: this.#hub,
       presence: this.presence,
       limiter,
+      addressLimiter: options.addressLimiter ?? new MemoryRateLimiter(addressRate(options.rateLimitPerIpPerSec, clock)),
       typingLimiter,
       clock,
       observer,
@@ -120,11 +146,47 @@ export class ChatService {
     return this.#hub.closing;
   }
 
+  /**
+   * The per-address caps of a handshake (PROTOCOL.md, "Abuse limits"): one that would log a join
+   * takes a token of the address's join bucket, refused or not, and every one counts toward the
+   * address's open connections until `release`.
+   */
+  async admitHandshake(request: JoinRequest, address: string): Promise<HandshakeAdmission> {
+    const { room, uid } = request;
+    const joining = uid === undefined || !(await this.presence.has(room, memberId(this.#secret, room, uid)));
+    if (joining && !(await this.#joinLimiter.take(address))) {
+      return {
+        ok: false,
+        reason: `too many joins from ${address}: at most ${this.#settings.joinsPerIpPerMin} a minute`,
+      };
+    }
+    if (!(await this.#connectionCap.acquire(address))) {
+      return {
+        ok: false,
+        reason: `too many connections from ${address}: at most ${this.#settings.maxConnectionsPerIp}`,
+      };
+    }
+    let released = false;
+    return {
+      ok: true,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#connectionCap.release(address);
+      },
+    };
+  }
+
+  /** Addresses with an open connection counted on this instance. */
+  get addressCount(): number {
+    return this.#connectionCap.addresses;
+  }
+
   /** Take over an upgraded socket for the member the handshake names. */
   open(socket: WebSocket, request: JoinRequest): Session {
     const uid = request.uid ?? ephemeralUid();
     const member = { id: memberId(this.#secret, request.room, uid), name: request.name ?? guestName() };
-    return Session.open(this.#deps, socket, request.room, member, request.since);
+    return Session.open(this.#deps, socket, request, member);
   }
 
   /**
@@ -142,6 +204,12 @@ export class ChatService {
     await this.presence.close();
   }
 }
+
+/** The join bucket of an address: a minute's worth at once, refilled over the minute. */
+export const joinRate = (perMin: number, clock: Clock) => ({ perSec: perMin / 60, burst: perMin, clock });
+
+/** The bucket all members from an address share: a burst of two seconds' worth. */
+export const addressRate = (perSec: number, clock: Clock) => ({ perSec, burst: Math.ceil(2 * perSec), clock });
 
 /** Resolve once every socket closed, or after `ms` (terminating the rest). */
 function waitClosed(sockets: WebSocket[], ms: number): Promise<void> {

@@ -11,6 +11,7 @@ import type { ChatContext, Handler, Peer } from './handlers/context.js';
 import { handlers } from './handlers/index.js';
 import { type ClientFrame, errorFrame, type Member, parseClientFrame, type Refusal } from './protocol.js';
 import type { Seat } from './room-registry.js';
+import type { JoinRequest } from './types.js';
 import { type Joiner, type WelcomeDeps, welcome } from './welcome.js';
 
 /** Bad frames a connection may send; the next one closes it with 1008. */
@@ -49,6 +50,7 @@ export function sessionOf(conn: Connection): Session | undefined {
 
 export class Session implements Peer, Joiner {
   readonly conn: Connection;
+  readonly address: string;
   readonly #deps: SessionDeps;
   #member: Member;
   #seat: Seat | null = null;
@@ -71,8 +73,10 @@ export class Session implements Peer, Joiner {
    * Take over an upgraded socket. Listeners are attached before anything is awaited, so no frame
    * is lost; frames that arrive before the welcome is sent are handled right after it.
    */
-  static open(deps: SessionDeps, socket: WebSocket, room: string, member: Member, since?: number): Session {
-    const session = new Session(deps, new Connection(socket, room, member.id, deps.maxBufferedBytes), member);
+  static open(deps: SessionDeps, socket: WebSocket, request: JoinRequest, member: Member): Session {
+    const { room, since, address = 'local' } = request;
+    const conn = new Connection(socket, room, member.id, deps.maxBufferedBytes);
+    const session = new Session(deps, conn, member, address);
     sessions.set(socket, session);
     // listeners shared by every socket: nothing per connection but the session itself
     socket.on('message', onMessage);
@@ -91,10 +95,11 @@ export class Session implements Peer, Joiner {
     return session;
   }
 
-  private constructor(deps: SessionDeps, conn: Connection, member: Member) {
+  private constructor(deps: SessionDeps, conn: Connection, member: Member, address: string) {
     this.#deps = deps;
     this.conn = conn;
     this.#member = member;
+    this.address = address;
   }
 
   get room(): string {

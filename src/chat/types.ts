@@ -58,6 +58,8 @@ export function failureReporter(log: ChatLogger, observer: ChatObserver = {}): R
 /** What a client asked for in the handshake, already validated. */
 export interface JoinRequest {
   room: string;
+  /** The client's address (behind a trusted proxy, the one it reports): per-address limits. */
+  address?: string;
   uid?: string;
   name?: string;
   since?: number;

@@ -1,8 +1,10 @@
 /**
  * `GET /ws?room=&name=&uid=&since=`: the handshake is checked before the upgrade (403 for a
- * foreign Origin, 400 for invalid parameters); the socket then belongs to the chat service.
+ * foreign Origin, 400 for invalid parameters, 429 over a per-address cap); the socket then
+ * belongs to the chat service.
  */
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Compile } from 'typebox/compile';
 import type { WebSocket } from 'ws';
@@ -79,6 +81,13 @@ export default async function ws(app: FastifyInstance, { allowedOrigins }: { all
     if (app.chat.closing) return reply.code(503).send({ error: 'unavailable', message: 'shutting down' });
     const join = parseJoin(req.query);
     if (typeof join === 'string') return reply.code(400).send({ error: 'bad_request', message: join });
+    join.address = req.ip ?? 'local';
+    const admission = await app.chat.admitHandshake(join, join.address);
+    if (!admission.ok) return reply.code(429).send({ error: 'rate_limited', message: admission.reason });
+    // the TCP connection's end is the end of the request, upgraded or not (an injected request has none)
+    const tcp = req.raw.socket as Socket | undefined;
+    if (tcp) tcp.once('close', admission.release);
+    else admission.release();
     req.join = join;
   }
 

@@ -8,14 +8,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { PROJECT_ROOT } from '../../src/paths.js';
-import { connect, newRoom, newUid, sleep, until } from '../helpers.js';
+import { connect, handshakeStatus, newRoom, newUid, sleep, until } from '../helpers.js';
 import { freePort, type Instance, startCluster } from './harness.js';
 
 const NGINX = '/usr/sbin/nginx';
 
 test('nginx from deploy/ spreads WebSockets over two instances without stickiness', async (t) => {
   assert.ok(existsSync(NGINX), `${NGINX} is missing: apt-get install -y nginx`);
-  const nodes = await startCluster(t, { instances: 2 });
+  // the instances trust nginx (on loopback) for the client's address; four connections per address
+  const nodes = await startCluster(t, { instances: 2, env: { TRUST_PROXY: '127.0.0.1', MAX_CONNECTIONS_PER_IP: '4' } });
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'roomchat-nginx-'));
   mkdirSync(join(dir, 'logs'));
@@ -50,13 +51,18 @@ test('nginx from deploy/ spreads WebSockets over two instances without stickines
   const origin = { Origin: base };
   const clients = [];
   const uids = Array.from({ length: 4 }, () => newUid());
-  for (const uid of uids) clients.push(await connect(ws, room, { uid, headers: origin }));
+  const client = '127.0.0.2';
+  for (const uid of uids) clients.push(await connect(ws, room, { uid, headers: origin, localAddress: client }));
   const perInstance = await Promise.all(
     nodes.map(async (n) =>
       Number(/^roomchat_connections (\d+)/m.exec(await (await fetch(`${n.http}/metrics`)).text())?.[1]),
     ),
   );
   assert.deepEqual(perInstance, [2, 2], 'round robin: two connections on each instance');
+  // the cap counts the client's own address (not nginx's), over both instances
+  const handshake = (from: string) => handshakeStatus(`${ws}/ws?room=${room}&uid=${newUid()}`, origin, from);
+  assert.equal(await handshake(client), 429, 'a fifth connection from the same client, whichever instance');
+  assert.equal(await handshake('127.0.0.3'), 101, 'another client behind the same proxy');
   const acks = [];
   for (const c of clients) acks.push(await c.say(`via nginx from ${c.id}`));
   const last = Math.max(...acks.map((a) => a.seq));

@@ -17,6 +17,8 @@ export interface Peer {
   /** The member as the room knows it (shared by its tabs: a rename shows in all of them). */
   readonly member: Member;
   readonly memberId: string;
+  /** The client's address, whose shared bucket the member's actions also take from. */
+  readonly address: string;
   /** Send a frame that is not part of the log to this connection only. */
   send(json: string): void;
   /** Answer the frame with an error (and count it against the bad-frame budget where it is one). */
@@ -27,6 +29,8 @@ export interface ChatContext {
   readonly hub: RoomHub;
   readonly presence: PresenceTracker;
   readonly limiter: RateLimit;
+  /** The bucket every member from one address shares, taken with the member's own. */
+  readonly addressLimiter: RateLimit;
   /** One token a second per member for relaying `typing`. */
   readonly typingLimiter: RateLimit;
   readonly clock: Clock;
@@ -41,14 +45,21 @@ export type Handler<F> = (peer: Peer, frame: F, ctx: ChatContext) => Promise<voi
 /** The key of a member's rate-limit bucket. */
 export const limitKey = (room: string, memberId: string) => `${room}\0${memberId}`;
 
-/** Take a rate-limit token for the peer's member; refuse the frame when there is none. */
+/**
+ * Take a rate-limit token for the peer's member, and one of its address's shared bucket; refuse
+ * the frame when either is empty.
+ */
 export async function admit(peer: Peer, ctx: ChatContext, clientMsgId?: string): Promise<boolean> {
-  if (await ctx.limiter.take(limitKey(peer.room, peer.memberId))) return true;
-  peer.refuse({
-    code: 'rate_limited',
-    message: `slow down: at most ${ctx.rateLimitPerSec} messages a second`,
-    clientMsgId,
-  });
+  if (!(await ctx.limiter.take(limitKey(peer.room, peer.memberId)))) {
+    peer.refuse({
+      code: 'rate_limited',
+      message: `slow down: at most ${ctx.rateLimitPerSec} messages a second`,
+      clientMsgId,
+    });
+    return false;
+  }
+  if (await ctx.addressLimiter.take(peer.address)) return true;
+  peer.refuse({ code: 'rate_limited', message: 'slow down: too many messages from your address', clientMsgId });
   return false;
 }
 

@@ -63,6 +63,10 @@ export class MemoryPresence implements PresenceTracker {
     return this.#rooms.get(room)?.get(memberId)?.member;
   }
 
+  has(room: string, memberId: string): boolean {
+    return this.#rooms.get(room)?.has(memberId) ?? false;
+  }
+
   online(room: string, memberId: string): Member | undefined {
     const state = this.#rooms.get(room)?.get(memberId);
     return state && state.connections > 0 ? state.member : undefined;

@@ -27,6 +27,8 @@ export interface PresenceTracker {
   disconnect(room: string, memberId: string): Awaitable<void>;
   /** Members of a room, including those in their grace period (they have not left). */
   members(room: string): Awaitable<Member[]>;
+  /** Whether the member is in the room: connected (anywhere) or in its grace period. */
+  has(room: string, memberId: string): Awaitable<boolean>;
   /** The member, when it has a live connection in the room (anywhere). */
   online(room: string, memberId: string): Awaitable<Member | undefined>;
   /** The member's name changed (its rename is logged): remember it. */

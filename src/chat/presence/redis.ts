@@ -114,6 +114,9 @@ function oneAtATime(task: () => Promise<void>): { run(): Promise<void>; idle(): 
   };
 }
 
+/** The sorted set of live instances (id → heartbeat expiry ms) under a deployment's prefix. */
+export const instancesKey = (prefix = 'roomchat:') => `${prefix}presence:instances`;
+
 export interface RedisPresenceOptions extends PresenceOptions {
   /** A command connection (not the subscriber); fails fast while Redis is down. */
   redis: Redis;
@@ -132,7 +135,7 @@ export interface RedisPresenceOptions extends PresenceOptions {
 
 /** What failed: the operation, and its room when it has one. */
 export interface PresenceErrorContext {
-  operation: 'connect' | 'disconnect' | 'members' | 'online' | 'renamed' | 'reap' | 'heartbeat' | 'republish';
+  operation: 'connect' | 'disconnect' | 'members' | 'has' | 'online' | 'renamed' | 'reap' | 'heartbeat' | 'republish';
   room?: string;
 }
 
@@ -258,6 +261,17 @@ export class RedisPresence implements PresenceTracker {
     }
   }
 
+  async has(room: string, memberId: string): Promise<boolean> {
+    if (this.#local.get(room)?.has(memberId)) return true;
+    try {
+      return (await this.#redis.hexists(this.#key(room, ':members'), memberId)) === 1;
+    } catch (err) {
+      // not connected here, and whether it is elsewhere is unknown: take it as not in the room
+      this.#opts.onError(err, { operation: 'has', room });
+      return false;
+    }
+  }
+
   async online(room: string, memberId: string): Promise<Member | undefined> {
     const local = this.#local.get(room)?.get(memberId);
     if (local) return local.member;
@@ -331,7 +345,7 @@ export class RedisPresence implements PresenceTracker {
     let added: unknown;
     try {
       added = await this.#script.heartbeat(
-        `${this.#prefix}instances`,
+        instancesKey(this.#opts.prefix),
         this.#opts.instanceId,
         this.#opts.presenceTtlMs,
         scriptTime(this.#clock),
