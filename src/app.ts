@@ -10,6 +10,7 @@ import { createMetrics } from './metrics.js';
 import chatPlugin from './plugins/chat.js';
 import connectionsPlugin from './plugins/connections.js';
 import hostPlugin from './plugins/host.js';
+import identityPlugin from './plugins/identity.js';
 import securityPlugin from './plugins/security.js';
 import staticPlugin from './plugins/static.js';
 import viewPlugin from './plugins/view.js';
@@ -71,6 +72,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(websocketPlugin, { config });
   await app.register(chatPlugin, { config, backends, secret, metrics, clock });
   await app.register(hostPlugin, { publicUrl: config.publicUrl });
+  await app.register(identityPlugin, { publicUrl: config.publicUrl });
   await app.register(securityPlugin);
   await app.register(viewPlugin);
   await app.register(staticPlugin);

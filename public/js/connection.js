@@ -8,7 +8,6 @@ const BACKOFF_MAX_MS = 15000;
  * @typedef {'connecting' | 'open' | 'reconnecting'} ConnectionState
  * @typedef {{
  *   room: string,
- *   uid: string,
  *   name: () => string,
  *   since: () => number | null,
  *   onFrame: (frame: import('./types.js').ServerFrame) => void,
@@ -37,8 +36,9 @@ export class RoomConnection {
 
   connect() {
     clearTimeout(this.#retryTimer);
-    const { room, uid, name, since } = this.#opts;
-    const params = new URLSearchParams({ room, uid });
+    const { room, name, since } = this.#opts;
+    // no uid: the browser sends its HttpOnly rc_uid cookie, which the room page set
+    const params = new URLSearchParams({ room });
     if (name()) params.set('name', name());
     const seq = since();
     if (seq !== null) params.set('since', String(seq));

@@ -76,7 +76,6 @@ const timeline = new Timeline(ui.log, ui.events, ui.pending, () => {
 
 const connection = new RoomConnection({
   room,
-  uid: storage.uid(),
   name: () => storage.displayName(),
   since: () => state.lastSeq,
   onFrame: handleFrame,

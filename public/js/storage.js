@@ -1,9 +1,11 @@
-// What the browser keeps between visits, in localStorage: the private uid, the display name, the
-// rooms visited lately, the outbox of each room, and the alert preference.
+// What the browser keeps between visits, in localStorage: the display name, the rooms visited
+// lately, the outbox of each room, and the alert preference. Not the uid: that is the HttpOnly
+// rc_uid cookie, which no script reads.
 
-import { canonicalDisplayName, isValidUid } from './rules.js';
+import { canonicalDisplayName } from './rules.js';
 
-const UID_KEY = 'roomchat.uid';
+/** Where older versions kept the uid: removed, so the secret is not left readable to scripts. */
+const OLD_UID_KEY = 'roomchat.uid';
 const NAME_KEY = 'roomchat.name';
 const RECENT_KEY = 'roomchat.recent';
 const ALERTS_KEY = 'roomchat.alerts';
@@ -28,19 +30,7 @@ function write(key, value) {
   }
 }
 
-/** The uid of this browser: generated once, a private credential never shown to anyone. */
-export function uid() {
-  let id = read(UID_KEY);
-  if (!id || !isValidUid(id)) {
-    const bytes = crypto.getRandomValues(new Uint8Array(18));
-    id = btoa(String.fromCharCode(...bytes))
-      .replace(/\+/g, '-')
-      .replace(/\//g, '_')
-      .replace(/=+$/, '');
-    write(UID_KEY, id);
-  }
-  return id;
-}
+write(OLD_UID_KEY, null);
 
 export function displayName() {
   // a name kept under older, looser rules is asked again rather than refused at every connect

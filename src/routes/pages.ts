@@ -12,6 +12,9 @@ export default async function pages(app: FastifyInstance): Promise<void> {
     if (!room.ok) {
       return reply.code(400).page('error', { page: 'error-page', title: 'Invalid room name', reason: room.reason });
     }
-    return reply.page('room', { page: 'room-page', title: `#${room.value} · roomchat`, room: room.value });
+    // the member's uid, for the page's WebSocket (never seen by its scripts)
+    return reply
+      .ensureUidCookie()
+      .page('room', { page: 'room-page', title: `#${room.value} · roomchat`, room: room.value });
   });
 }

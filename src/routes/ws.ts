@@ -1,5 +1,5 @@
 /**
- * `GET /ws?room=&name=&uid=&since=`: the handshake is checked before the upgrade (403 for a
+ * `GET /ws?room=&name=&uid=&since=` (the uid, for a browser, from its `rc_uid` cookie): the handshake is checked before the upgrade (403 for a
  * foreign Origin, 400 for invalid parameters, 429 over a per-address cap); the socket then
  * belongs to the chat service.
  */
@@ -81,6 +81,8 @@ export default async function ws(app: FastifyInstance, { allowedOrigins }: { all
     if (app.chat.closing) return reply.code(503).send({ error: 'unavailable', message: 'shutting down' });
     const join = parseJoin(req.query);
     if (typeof join === 'string') return reply.code(400).send({ error: 'bad_request', message: join });
+    // a browser's uid comes in its cookie (an invalid one is no uid: the room page replaces it)
+    join.uid ??= req.cookieUid();
     join.address = req.ip ?? 'local';
     const admission = await app.chat.admitHandshake(join, join.address);
     if (!admission.ok) return reply.code(429).send({ error: 'rate_limited', message: admission.reason });

@@ -234,3 +234,43 @@ test('scrolled up, a new message raises a pill instead of moving the view', asyn
   await alice.page.click('#new-pill');
   assert.equal(await alice.page.isVisible('#new-pill'), false);
 });
+
+test('the uid is an HttpOnly cookie: no script or URL sees it, and the member stays itself across reloads and tabs', async (t) => {
+  const server = await RestartableServer.start(t);
+  const room = e2eRoom();
+  const context = await browser().newContext();
+  t.after(() => context.close());
+  await context.addInitScript(() => localStorage.setItem('roomchat.name', 'Alice'));
+  const sockets: string[] = [];
+  context.on('page', (p) => p.on('websocket', (ws) => sockets.push(ws.url())));
+  const page = await context.newPage();
+  await page.goto(`${server.url}/?room=${room}`);
+  await waitOnline(page);
+  const cookie = (await context.cookies()).find((c) => c.name === 'rc_uid');
+  assert.ok(cookie, 'the room page set rc_uid');
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, 'Lax');
+  assert.equal(cookie.path, '/');
+  const uid = cookie.value;
+  const seen = await page.evaluate(() => ({
+    cookies: document.cookie,
+    stored: Object.keys(localStorage).map((k) => `${k}=${localStorage.getItem(k)}`),
+  }));
+  assert.equal(seen.cookies.includes(uid), false, 'document.cookie does not show it');
+  assert.equal(seen.stored.join('\n').includes(uid), false, 'nothing in localStorage holds it');
+  await page.fill('#text', 'mine before the reload');
+  await page.press('#text', 'Enter');
+  await page.waitForSelector('#events li.msg.own');
+  await page.reload();
+  await waitOnline(page);
+  await page.waitForSelector('#events li.msg.own .text');
+  assert.equal(await page.textContent('#events li.msg.own .text'), 'mine before the reload', 'still mine');
+  const tab = await context.newPage();
+  await tab.goto(`${server.url}/?room=${room}`);
+  await waitOnline(tab);
+  assert.equal(await tab.locator('#events li.msg.own').count(), 1, 'the second tab is the same member');
+  assert.equal(await tab.locator('#members li').count(), 1, 'one member, two tabs');
+  assert.ok(sockets.length >= 3, `the WebSockets were seen: ${sockets.length}`);
+  for (const url of sockets) assert.equal(new URL(url).searchParams.has('uid'), false, `no uid in ${url}`);
+  assert.equal(sockets.join('\n').includes(uid), false);
+});
