@@ -11,6 +11,8 @@ export interface MetricSources {
   rooms(): number;
   members(): number;
   deliveries(): DeliveryStats;
+  /** Rooms held in memory, by where (see ChatService.heldRooms). */
+  heldRooms(): Record<string, number>;
 }
 
 export interface AppMetrics {
@@ -29,6 +31,7 @@ export function createMetrics(): AppMetrics {
     rooms: () => 0,
     members: () => 0,
     deliveries: () => ({ sent: 0, dropped: 0, slow: 0 }),
+    heldRooms: () => ({}),
   };
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({
@@ -44,6 +47,15 @@ export function createMetrics(): AppMetrics {
   gauge('roomchat_members', 'Members present in rooms (including those in their leave grace period)', () =>
     sources.members(),
   );
+  new Gauge({
+    name: 'roomchat_rooms_held',
+    help: 'Rooms this instance keeps state for, by where: only the store cache (bounded) may hold rooms nobody is in',
+    labelNames: ['where'] as const,
+    registers: [registry],
+    collect() {
+      for (const [where, n] of Object.entries(sources.heldRooms())) this.labels(where).set(n);
+    },
+  });
   const stored = new Counter({
     name: 'roomchat_events_stored_total',
     help: 'Events appended to the log',

@@ -129,6 +129,82 @@ export function historyStoreContract(name: string, factory: StoreFactory): void 
     assert.equal(await again.secret('yet-another-candidate'), first, 'the same after a restart');
   });
 
+  // times of events (ms): a day apart, so `before` falls clearly between them
+  const DAY = 24 * 3600 * 1000;
+  const at = (day: number) => new Date(Date.UTC(2026, 0, 1) + day * DAY).toISOString();
+  const presence = (store: HistoryStore, room: string, type: 'join' | 'leave', who: string, day: number) =>
+    store.append({ draft: { type, room, member: member(who), ts: at(day) }, memberId: who });
+  /** Whether `emptyRooms` lists the room (the store may hold other tests' rooms: page from just before it). */
+  const listedEmpty = async (store: HistoryStore, room: string, before: number) =>
+    (await store.emptyRooms(before, room.slice(0, -1), 1)).includes(room);
+  const dayStart = (day: number) => Date.parse(at(day));
+
+  test(`${name}: a room with no message whose members all left is erasable once quiet; its seq starts again`, async (t) => {
+    const { store } = await factory.open(t);
+    const room = freshRoom();
+    await presence(store, room, 'join', 'a', 0);
+    await presence(store, room, 'join', 'b', 0);
+    await presence(store, room, 'leave', 'a', 1);
+    assert.equal(await listedEmpty(store, room, dayStart(5)), false, 'b is still in');
+    await presence(store, room, 'leave', 'b', 2);
+    assert.equal(await listedEmpty(store, room, dayStart(2)), false, 'its last event is not older than before');
+    assert.equal(await store.eraseEmptyRoom(room, dayStart(2)), false);
+    assert.equal(await listedEmpty(store, room, dayStart(2) + 1), true);
+    assert.equal(await store.eraseEmptyRoom(room, dayStart(2) + 1), true);
+    assert.deepEqual(await store.read(room, { limit: 10 }), [], 'its events are gone');
+    assert.equal(await store.latestSeq(room), 0);
+    assert.equal(await listedEmpty(store, room, dayStart(9)), false, 'and the room itself');
+    assert.equal(await store.eraseEmptyRoom(room, dayStart(9)), false, 'erased once');
+    assert.equal((await presence(store, room, 'join', 'c', 3)).event.seq, 1, 'a new visit starts a new log');
+  });
+
+  test(`${name}: a room that ever held a message is not erased`, async (t) => {
+    const { store } = await factory.open(t);
+    const room = freshRoom();
+    await presence(store, room, 'join', 'a', 0);
+    await store.append({
+      draft: { type: 'message', room, id: 'm', from: member('a'), text: 'kept', ts: at(0) },
+      memberId: 'a',
+    });
+    await presence(store, room, 'leave', 'a', 0);
+    assert.equal(await listedEmpty(store, room, dayStart(30)), false);
+    assert.equal(await store.eraseEmptyRoom(room, dayStart(30)), false);
+    assert.equal(await store.latestSeq(room), 3);
+  });
+
+  test(`${name}: events older than a time are erased in steps, oldest first; the seq goes on`, async (t) => {
+    const { store } = await factory.open(t);
+    const room = freshRoom();
+    for (let day = 0; day < 5; day++) {
+      await store.append({
+        draft: { type: 'message', room, id: `m${day}`, from: member('a'), text: `day ${day}`, ts: at(day) },
+        memberId: 'a',
+      });
+    }
+    assert.equal(await store.eraseOldEvents(room, dayStart(3), 2), 2, 'the two oldest, in a step of two');
+    assert.equal(await store.eraseOldEvents(room, dayStart(3), 2), 1, 'day 2; days 3 and 4 are not older');
+    assert.equal(await store.eraseOldEvents(room, dayStart(3), 2), 0);
+    const left = await store.read(room, { limit: 10 });
+    assert.deepEqual(
+      left.map((e) => e.seq),
+      [4, 5],
+    );
+    assert.equal((await say(store, room, 'a', 'after')).event.seq, 6, 'seq is not reused');
+    await store.eraseOldEvents(room, dayStart(100), 10);
+    assert.equal(await store.latestSeq(room), 6, 'a room whose events all went keeps its seq');
+    assert.equal((await say(store, room, 'a', 'later')).event.seq, 7);
+  });
+
+  test(`${name}: rooms() pages through every room in name order`, async (t) => {
+    const { store } = await factory.open(t);
+    const base = freshRoom();
+    const names = [`${base}-a`, `${base}-b`, `${base}-c`];
+    for (const room of names) await say(store, room, 'a', 'hi');
+    const first = await store.rooms(base, 2);
+    assert.deepEqual(first, names.slice(0, 2));
+    assert.deepEqual(await store.rooms(first[1] as string, 1), [names[2]]);
+  });
+
   test(`${name}: ping answers while open`, async (t) => {
     const { store } = await factory.open(t);
     await store.ping();

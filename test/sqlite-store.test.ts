@@ -54,3 +54,32 @@ test('SqliteStore: appends issued together commit together and are acknowledged 
     'acknowledged in that order too',
   );
 });
+
+test('SqliteStore: a file of the version before rooms were tracked keeps its seqs after the upgrade', async (t) => {
+  const path = join(tempDir(t), 'chat.db');
+  // the schema of versions 1 and 2, with a room of three events
+  const db = new Database(path);
+  db.exec(`CREATE TABLE events (room TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL,
+             member_id TEXT NOT NULL, client_msg_id TEXT, json TEXT NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID;
+           CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`);
+  const insert = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, NULL, ?)');
+  for (const seq of [1, 2, 3]) insert.run('old', seq, 'message', 'a', `{"type":"message","room":"old","seq":${seq}}`);
+  db.pragma('user_version = 2');
+  db.close();
+  const store = new SqliteStore({ path });
+  t.after(() => store.close());
+  assert.equal(await store.latestSeq('old'), 3);
+  const next = await store.append({
+    draft: {
+      type: 'message',
+      room: 'old',
+      id: 'n',
+      from: { id: 'a', name: 'A' },
+      text: 'new',
+      ts: new Date().toISOString(),
+    },
+    memberId: 'a',
+  });
+  assert.equal(next.event.seq, 4);
+  assert.deepEqual(await store.rooms('', 10), ['old']);
+});

@@ -11,6 +11,7 @@ import type { MessageBus } from './bus/message-bus.js';
 import { type Clock, systemClock, type Timer } from './clock.js';
 import type { ChatContext } from './handlers/context.js';
 import { limitKey } from './handlers/context.js';
+import { Janitor, type SweepResult } from './janitor.js';
 import { ephemeralUid, guestName, memberId } from './names.js';
 import { MemoryPresence } from './presence/memory.js';
 import type { PresenceTracker } from './presence/presence.js';
@@ -35,7 +36,13 @@ export type ChatSettings = Pick<
   | 'maxConnectionsPerIp'
   | 'joinsPerIpPerMin'
   | 'rateLimitPerIpPerSec'
+  | 'emptyRoomTtlHours'
+  | 'retentionDays'
 >;
+
+/** How often the store is swept of empty rooms and (with RETENTION_DAYS) old events. */
+export const SWEEP_INTERVAL_MS = 3600_000;
+const HOUR_MS = 3600_000;
 
 /** Typing frames relayed per member and second (PROTOCOL.md, "Abuse limits"). */
 export const TYPING_PER_SEC = 1;
@@ -76,6 +83,8 @@ export class ChatService {
   readonly #connectionCap: ConnectionCap;
   readonly #joinLimiter: RateLimit;
   readonly #settings: ChatSettings;
+  readonly #janitor: Janitor;
+  readonly #store: HistoryStore;
 
   constructor(options: ChatServiceOptions) {
     const clock = options.clock ?? systemClock;
@@ -135,6 +144,17 @@ export class ChatService {
       maxBufferedBytes: options.maxBufferedBytes,
       welcomeMaxBytes: options.welcomeMaxBytes,
     };
+    this.#store = options.store;
+    this.#janitor = new Janitor({
+      store: options.store,
+      presence: this.presence,
+      isLive: (room) => this.registry.hasRoom(room),
+      clock,
+      emptyRoomTtlMs: options.emptyRoomTtlHours * HOUR_MS,
+      retentionMs: options.retentionDays * 24 * HOUR_MS,
+      intervalMs: SWEEP_INTERVAL_MS,
+      onError: (err) => reportFailure('sweep', err, {}, 'sweeping empty rooms and old events failed'),
+    });
     // one sweep for every socket (no timer per socket): a silent peer goes within two intervals
     this.#heartbeat = clock.every(options.pingIntervalMs, () => {
       for (const conn of this.registry.connections()) conn.heartbeat();
@@ -177,6 +197,24 @@ export class ChatService {
     };
   }
 
+  /** Erase empty rooms and old events now (it also happens every SWEEP_INTERVAL_MS). */
+  sweep(): Promise<SweepResult> {
+    return this.#janitor.sweep();
+  }
+
+  /**
+   * Rooms this instance holds something for: a room nobody is connected to must be in none of
+   * these but the store's bounded cache (PROTOCOL.md, "Abuse limits", memory and disk).
+   */
+  heldRooms(): { registry: number; presence: number; bus: number; storeCache: number } {
+    return {
+      registry: this.registry.roomCount,
+      presence: this.presence.roomCount,
+      bus: this.#hub.watchedRooms,
+      storeCache: this.#store.cachedRooms,
+    };
+  }
+
   /** Addresses with an open connection counted on this instance. */
   get addressCount(): number {
     return this.#connectionCap.addresses;
@@ -197,6 +235,7 @@ export class ChatService {
     if (this.#hub.closing) return;
     const stored = this.#hub.close(); // refuses new writes at once, resolves once accepted ones are stored
     this.#heartbeat.cancel();
+    this.#janitor.close();
     await stored;
     const sockets = [...this.registry.connections()].map((conn) => conn.socket);
     for (const conn of this.registry.connections()) conn.close(CLOSE_GOING_AWAY, 'server shutting down');

@@ -32,6 +32,11 @@ export class RoomHub {
   readonly #inflight = new Set<Promise<AppendResult>>();
   #closing = false;
 
+  /** Rooms whose bus channel this instance listens to. */
+  get watchedRooms(): number {
+    return this.#watching.size;
+  }
+
   constructor(options: RoomHubOptions) {
     this.#opts = options;
     const { bus, registry, log } = options;

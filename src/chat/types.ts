@@ -19,7 +19,8 @@ export type FailureKind =
   | 'gap_fill'
   | 'presence'
   | 'rate_limit'
-  | 'leave';
+  | 'leave'
+  | 'sweep';
 
 /** Hooks for metrics; every one optional. Deliveries are counted in `RoomRegistry.stats`. */
 export interface ChatObserver {

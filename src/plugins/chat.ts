@@ -51,6 +51,7 @@ export default fp<ChatPluginOptions>(
       rooms: () => chat.presence.roomCount,
       members: () => chat.presence.memberCount,
       deliveries: () => chat.registry.stats,
+      heldRooms: () => chat.heldRooms(),
     });
     app.decorate('chat', chat);
     app.decorate('store', store);

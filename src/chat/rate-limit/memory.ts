@@ -8,8 +8,13 @@ interface Bucket {
   at: number;
 }
 
+/** Buckets kept before the first sweep of full ones. */
+const SWEEP_FROM = 1024;
+
 export class MemoryRateLimiter implements RateLimit {
   readonly #buckets = new Map<string, Bucket>();
+  /** Bucket count at which full buckets are dropped (twice what was left after the last sweep). */
+  #sweepAt = SWEEP_FROM;
   readonly #perSec: number;
   readonly #burst: number;
   readonly #clock: Clock;
@@ -24,6 +29,7 @@ export class MemoryRateLimiter implements RateLimit {
     const now = this.#clock.now();
     const bucket = this.#buckets.get(key);
     if (!bucket) {
+      if (this.#buckets.size >= this.#sweepAt) this.#dropFull(now);
       this.#buckets.set(key, { tokens: this.#burst - 1, at: now });
       return true;
     }
@@ -39,5 +45,22 @@ export class MemoryRateLimiter implements RateLimit {
   /** A fresh bucket is full, so nothing is lost by dropping it. */
   forget(key: string): void {
     this.#buckets.delete(key);
+  }
+
+  /** Buckets kept (keys not forgotten, or not yet found full again). */
+  get size(): number {
+    return this.#buckets.size;
+  }
+
+  /**
+   * Drop every bucket that has refilled: keys nobody forgets (client addresses) cost memory only
+   * while they are in use. Run when the count doubles, so its cost per take stays constant.
+   */
+  #dropFull(now: number): void {
+    for (const [key, bucket] of this.#buckets) {
+      if (bucket.tokens + (Math.max(0, now - bucket.at) * this.#perSec) / 1000 >= this.#burst)
+        this.#buckets.delete(key);
+    }
+    this.#sweepAt = Math.max(SWEEP_FROM, 2 * this.#buckets.size);
   }
 }

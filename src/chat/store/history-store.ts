@@ -49,6 +49,22 @@ export interface HistoryStore {
   latestSeq(room: string): Promise<number>;
   /** Members the log says are in the room (joined, not left), with their latest names. */
   loggedMembers(room: string): Promise<LoggedMember[]>;
+  /** Rooms in the store, in name order, after `after` (exclusive), at most `limit`: to walk them in pages. */
+  rooms(after: string, limit: number): Promise<string[]>;
+  /**
+   * Rooms, in name order after `after`, at most `limit`, that may be erased: their log holds no
+   * message, every join in it has its leave, and their last event is older than `before` (ms).
+   */
+  emptyRooms(before: number, after: string, limit: number): Promise<string[]>;
+  /** Erase a room (its events and its seq) if it still is as `emptyRooms` describes; true when erased. */
+  eraseEmptyRoom(room: string, before: number): Promise<boolean>;
+  /**
+   * Erase the room's events whose `ts` is older than `before` (ms) among its `limit` oldest, and
+   * say how many went. The room keeps its seq: the next event follows the last one erased.
+   */
+  eraseOldEvents(room: string, before: number, limit: number): Promise<number>;
+  /** Rooms whose latest seq is cached in memory (a bounded cache; 0 for a store without one). */
+  readonly cachedRooms: number;
   /**
    * The deployment's member-id secret: the one stored already, or `candidate`, stored now. Every
    * instance sharing the store gets the same one.

@@ -58,7 +58,44 @@ const MIGRATIONS: readonly string[] = [
        VALUES (p_room, v_seq, p_type, p_member, p_cmid, p_head || v_seq || p_tail);
      RETURN QUERY SELECT v_seq, p_head || v_seq || p_tail, FALSE;
    END $$;`,
+  // 2: when each room's last event happened (ms), to find rooms to erase; rooms already there
+  // count from the upgrade. The append takes the event's time; the 6-argument form stays for
+  // instances of the previous version during a rolling upgrade.
+  `ALTER TABLE rooms ADD COLUMN last_at BIGINT NOT NULL DEFAULT (extract(epoch FROM now()) * 1000)::BIGINT;
+   CREATE INDEX rooms_last_at ON rooms (last_at);
+   CREATE FUNCTION roomchat_append(p_room TEXT, p_type TEXT, p_member TEXT, p_cmid TEXT,
+                                   p_head TEXT, p_tail TEXT, p_at BIGINT)
+   RETURNS TABLE (seq BIGINT, json TEXT, duplicate BOOLEAN) LANGUAGE plpgsql AS $$
+   DECLARE
+     v_seq BIGINT;
+   BEGIN
+     INSERT INTO rooms (room, last_seq, last_at) VALUES (p_room, 0, p_at) ON CONFLICT (room) DO NOTHING;
+     SELECT r.last_seq INTO v_seq FROM rooms r WHERE r.room = p_room FOR UPDATE;
+     IF NOT FOUND THEN RAISE EXCEPTION 'room % was erased meanwhile', p_room; END IF;
+     IF p_cmid IS NOT NULL THEN
+       RETURN QUERY SELECT e.seq, e.json, TRUE FROM events e
+         WHERE e.room = p_room AND e.member_id = p_member AND e.client_msg_id = p_cmid;
+       IF FOUND THEN RETURN; END IF;
+     END IF;
+     v_seq := v_seq + 1;
+     UPDATE rooms SET last_seq = v_seq, last_at = GREATEST(last_at, p_at) WHERE room = p_room;
+     INSERT INTO events (room, seq, type, member_id, client_msg_id, json)
+       VALUES (p_room, v_seq, p_type, p_member, p_cmid, p_head || v_seq || p_tail);
+     RETURN QUERY SELECT v_seq, p_head || v_seq || p_tail, FALSE;
+   END $$;
+   CREATE OR REPLACE FUNCTION roomchat_append(p_room TEXT, p_type TEXT, p_member TEXT, p_cmid TEXT,
+                                              p_head TEXT, p_tail TEXT)
+   RETURNS TABLE (seq BIGINT, json TEXT, duplicate BOOLEAN) LANGUAGE sql AS $$
+     SELECT * FROM roomchat_append(p_room, p_type, p_member, p_cmid, p_head, p_tail,
+                                   (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT)
+   $$;`,
 ];
+
+/** A room is erasable (see HistoryStore.emptyRooms): the condition on a `rooms` row `r`; $1 is `before`. */
+const ERASABLE = `r.last_at < $1
+  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.room = r.room AND e.type = 'message')
+  AND (SELECT COUNT(*) FROM events e WHERE e.room = r.room AND e.type = 'join')
+    = (SELECT COUNT(*) FROM events e WHERE e.room = r.room AND e.type = 'leave')`;
 
 /** Any number: the advisory lock that serializes migrations of concurrent instances. */
 const MIGRATION_LOCK = 0x726f6f6d;
@@ -95,8 +132,8 @@ export class PostgresStore implements HistoryStore {
   async append({ draft, memberId, clientMsgId }: AppendInput): Promise<AppendResult> {
     const [head, tail] = splitAroundSeq(draft);
     const { rows } = await this.#pool.query<{ seq: string; json: string; duplicate: boolean }>(
-      'SELECT seq, json, duplicate FROM roomchat_append($1, $2, $3, $4, $5, $6)',
-      [draft.room, draft.type, memberId, clientMsgId ?? null, head, tail],
+      'SELECT seq, json, duplicate FROM roomchat_append($1, $2, $3, $4, $5, $6, $7)',
+      [draft.room, draft.type, memberId, clientMsgId ?? null, head, tail, Date.parse(draft.ts) || 0],
     );
     const row = rows[0];
     if (!row) throw new Error('roomchat_append returned nothing');
@@ -127,6 +164,48 @@ export class PostgresStore implements HistoryStore {
       [room],
     );
     return presenceFromRows(rows);
+  }
+
+  async rooms(after: string, limit: number): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ room: string }>(
+      'SELECT room FROM rooms WHERE room > $1 ORDER BY room LIMIT $2',
+      [after, limit],
+    );
+    return rows.map((r) => r.room);
+  }
+
+  async emptyRooms(before: number, after: string, limit: number): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ room: string }>(
+      `SELECT r.room FROM rooms r WHERE r.room > $2 AND ${ERASABLE} ORDER BY r.room LIMIT $3`,
+      [before, after, limit],
+    );
+    return rows.map((r) => r.room);
+  }
+
+  async eraseEmptyRoom(room: string, before: number): Promise<boolean> {
+    // the room's row is locked as an append locks it, so no event slips in between check and erase
+    const { rows } = await this.#pool.query<{ room: string }>(
+      `WITH target AS (SELECT r.room FROM rooms r WHERE r.room = $2 AND ${ERASABLE} FOR UPDATE),
+            gone AS (DELETE FROM events WHERE room IN (SELECT room FROM target))
+       DELETE FROM rooms WHERE room IN (SELECT room FROM target) RETURNING room`,
+      [before, room],
+    );
+    return rows.length > 0;
+  }
+
+  async eraseOldEvents(room: string, before: number, limit: number): Promise<number> {
+    const { rowCount } = await this.#pool.query(
+      `DELETE FROM events WHERE room = $1 AND seq IN (
+         SELECT seq FROM (SELECT seq, json FROM events WHERE room = $1 ORDER BY seq LIMIT $3) oldest
+          WHERE (oldest.json::json ->> 'ts') < $2)`,
+      [room, new Date(before).toISOString(), limit],
+    );
+    return rowCount ?? 0;
+  }
+
+  /** No cache: every instance appends, so only PostgreSQL knows a room's latest seq. */
+  get cachedRooms(): number {
+    return 0;
   }
 
   async secret(candidate: string): Promise<string> {

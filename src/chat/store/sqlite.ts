@@ -31,7 +31,19 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX events_member ON events (room, member_id, seq);`,
   // 2: deployment-wide settings (the member-id secret)
   `CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`,
+  // 3: each room's seq and the time of its last event (ms), kept when old events are erased and
+  // used to find rooms to erase; rooms already there count from the upgrade
+  `CREATE TABLE rooms (room TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, last_at INTEGER NOT NULL) WITHOUT ROWID;
+   INSERT INTO rooms (room, last_seq, last_at)
+     SELECT room, MAX(seq), CAST(unixepoch('subsec') * 1000 AS INTEGER) FROM events GROUP BY room;
+   CREATE INDEX rooms_last_at ON rooms (last_at);`,
 ];
+
+/** A room is erasable (see HistoryStore.emptyRooms): the condition on a `rooms` row `r`. */
+const ERASABLE = `r.last_at < @before
+  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.room = r.room AND e.type = 'message')
+  AND (SELECT COUNT(*) FROM events e WHERE e.room = r.room AND e.type = 'join')
+    = (SELECT COUNT(*) FROM events e WHERE e.room = r.room AND e.type = 'leave')`;
 
 export interface SqliteStoreOptions {
   /** Path of the database file; its folder is created. `:memory:` for a throwaway store. */
@@ -41,6 +53,8 @@ export interface SqliteStoreOptions {
    * survives a crash of the process. Appends are group-committed either way. @default 'full'
    */
   durability?: 'full' | 'normal';
+  /** Rooms whose latest seq is kept in memory; the least recently used go first. @default 10000 */
+  latestCacheRooms?: number;
 }
 
 interface PendingAppend {
@@ -51,14 +65,20 @@ interface PendingAppend {
 
 export class SqliteStore implements HistoryStore {
   readonly #db: Database.Database;
-  /** Latest seq per room: this process is the file's only writer, so the cache stays true. */
+  /**
+   * Latest seq of the rooms used lately (a Map keeps insertion order: the first key is the least
+   * recently used). This process is the file's only writer, so the cache stays true.
+   */
   readonly #latest = new Map<string, number>();
+  readonly #latestMax: number;
   readonly #stmt;
   readonly #appendBatch: (inputs: AppendInput[]) => AppendResult[];
+  readonly #eraseRoom: (room: string, before: number) => boolean;
   /** Appends waiting for the next group commit. */
   #pending: PendingAppend[] = [];
 
-  constructor({ path, durability = 'full' }: SqliteStoreOptions) {
+  constructor({ path, durability = 'full', latestCacheRooms = 10_000 }: SqliteStoreOptions) {
+    this.#latestMax = latestCacheRooms;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
@@ -67,7 +87,27 @@ export class SqliteStore implements HistoryStore {
     this.#migrate();
     const db = this.#db;
     this.#stmt = {
-      maxSeq: db.prepare<[string], { s: number | null }>('SELECT MAX(seq) AS s FROM events WHERE room = ?'),
+      lastSeq: db.prepare<[string], { s: number }>('SELECT last_seq AS s FROM rooms WHERE room = ?'),
+      touchRoom: db.prepare<[string, number, number]>(
+        `INSERT INTO rooms (room, last_seq, last_at) VALUES (?, ?, ?)
+           ON CONFLICT (room) DO UPDATE SET last_seq = excluded.last_seq, last_at = max(last_at, excluded.last_at)`,
+      ),
+      rooms: db.prepare<[string, number], { room: string }>(
+        'SELECT room FROM rooms WHERE room > ? ORDER BY room LIMIT ?',
+      ),
+      emptyRooms: db.prepare<{ before: number; after: string; limit: number }, { room: string }>(
+        `SELECT r.room FROM rooms r WHERE r.room > @after AND ${ERASABLE} ORDER BY r.room LIMIT @limit`,
+      ),
+      erasable: db.prepare<{ before: number; room: string }, { room: string }>(
+        `SELECT r.room FROM rooms r WHERE r.room = @room AND ${ERASABLE}`,
+      ),
+      deleteRoomEvents: db.prepare<[string]>('DELETE FROM events WHERE room = ?'),
+      deleteRoom: db.prepare<[string]>('DELETE FROM rooms WHERE room = ?'),
+      deleteOld: db.prepare<{ room: string; before: string; limit: number }>(
+        `DELETE FROM events WHERE room = @room AND seq IN (
+           SELECT seq FROM (SELECT seq, json FROM events WHERE room = @room ORDER BY seq LIMIT @limit)
+            WHERE json_extract(json, '$.ts') < @before)`,
+      ),
       byClientMsgId: db.prepare<[string, string, string], StoredEvent>(
         'SELECT seq, json FROM events WHERE room = ? AND member_id = ? AND client_msg_id = ?',
       ),
@@ -90,7 +130,24 @@ export class SqliteStore implements HistoryStore {
           WHERE e.room = ?`,
       ),
     };
-    this.#appendBatch = db.transaction((inputs: AppendInput[]) => inputs.map((input) => this.#appendNow(input)));
+    this.#appendBatch = db.transaction((inputs: AppendInput[]) => {
+      const results = inputs.map((input) => this.#appendNow(input));
+      // each room's row once per batch: its latest seq, and when its last event happened
+      const touched = new Map<string, number>();
+      for (const [i, { draft }] of inputs.entries()) {
+        if ((results[i] as AppendResult).duplicate) continue;
+        touched.set(draft.room, Math.max(touched.get(draft.room) ?? 0, Date.parse(draft.ts) || 0));
+      }
+      for (const [room, at] of touched) this.#stmt.touchRoom.run(room, this.#latestSeq(room), at);
+      return results;
+    });
+    this.#eraseRoom = db.transaction((room: string, before: number) => {
+      if (!this.#stmt.erasable.get({ room, before })) return false;
+      this.#stmt.deleteRoomEvents.run(room);
+      this.#stmt.deleteRoom.run(room);
+      this.#latest.delete(room);
+      return true;
+    });
   }
 
   #migrate(): void {
@@ -107,11 +164,15 @@ export class SqliteStore implements HistoryStore {
   }
 
   #latestSeq(room: string): number {
-    let seq = this.#latest.get(room);
-    if (seq === undefined) {
-      seq = this.#stmt.maxSeq.get(room)?.s ?? 0;
-      this.#latest.set(room, seq);
+    const cached = this.#latest.get(room);
+    if (cached !== undefined) {
+      this.#latest.delete(room); // to the most recently used end
+      this.#latest.set(room, cached);
+      return cached;
     }
+    const seq = this.#stmt.lastSeq.get(room)?.s ?? 0;
+    this.#latest.set(room, seq);
+    if (this.#latest.size > this.#latestMax) this.#latest.delete(this.#latest.keys().next().value as string);
     return seq;
   }
 
@@ -125,7 +186,7 @@ export class SqliteStore implements HistoryStore {
     const [head, tail] = splitAroundSeq(draft);
     const json = `${head}${seq}${tail}`;
     this.#stmt.insert.run(room, seq, draft.type, memberId, clientMsgId ?? null, json);
-    this.#latest.set(room, seq);
+    this.#latest.set(room, seq); // the entry #latestSeq just moved to the recent end
     return { event: { seq, json }, duplicate: false };
   }
 
@@ -167,6 +228,26 @@ export class SqliteStore implements HistoryStore {
 
   async loggedMembers(room: string): Promise<LoggedMember[]> {
     return presenceFromRows(this.#stmt.presence.all(room, room));
+  }
+
+  async rooms(after: string, limit: number): Promise<string[]> {
+    return this.#stmt.rooms.all(after, limit).map((r) => r.room);
+  }
+
+  async emptyRooms(before: number, after: string, limit: number): Promise<string[]> {
+    return this.#stmt.emptyRooms.all({ before, after, limit }).map((r) => r.room);
+  }
+
+  async eraseEmptyRoom(room: string, before: number): Promise<boolean> {
+    return this.#eraseRoom(room, before);
+  }
+
+  async eraseOldEvents(room: string, before: number, limit: number): Promise<number> {
+    return this.#stmt.deleteOld.run({ room, before: new Date(before).toISOString(), limit }).changes;
+  }
+
+  get cachedRooms(): number {
+    return this.#latest.size;
   }
 
   async secret(candidate: string): Promise<string> {
