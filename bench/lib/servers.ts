@@ -56,6 +56,10 @@ export class ServerProcess {
       // every guarantee stays on; the limits are raised so that the load is not refused
       RATE_LIMIT_PER_SEC: '1000000',
       RATE_LIMIT_BURST: '1000000',
+      // every load generator connects from 127.0.0.1: one address, so its caps are raised too
+      MAX_CONNECTIONS_PER_IP: '1000000',
+      JOINS_PER_IP_PER_MIN: '1000000',
+      RATE_LIMIT_PER_IP_PER_SEC: '1000000',
       NODE_OPTIONS: `--expose-gc --import=${resolve(PROJECT_ROOT, 'bench/lib/gc-on-signal.mjs')}`,
       ...this.options.env,
     };
