@@ -49,11 +49,15 @@ export interface HistoryStore {
   latestSeq(room: string): Promise<number>;
   /** Members the log says are in the room (joined, not left), with their latest names. */
   loggedMembers(room: string): Promise<LoggedMember[]>;
-  /** Rooms in the store, in name order, after `after` (exclusive), at most `limit`: to walk them in pages. */
+  /**
+   * Rooms in the store (those whose log ever held a presence event, as every room's starts with a
+   * join), in name order, after `after` (exclusive), at most `limit`: to walk them in pages.
+   */
   rooms(after: string, limit: number): Promise<string[]>;
   /**
    * Rooms, in name order after `after`, at most `limit`, that may be erased: their log holds no
-   * message, every join in it has its leave, and their last event is older than `before` (ms).
+   * message, every join in it has its leave, and their last presence event (join, leave, rename)
+   * is older than `before` (ms).
    */
   emptyRooms(before: number, after: string, limit: number): Promise<string[]>;
   /** Erase a room (its events and its seq) if it still is as `emptyRooms` describes; true when erased. */

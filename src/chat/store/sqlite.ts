@@ -74,6 +74,7 @@ export class SqliteStore implements HistoryStore {
   readonly #stmt;
   readonly #appendBatch: (inputs: AppendInput[]) => AppendResult[];
   readonly #eraseRoom: (room: string, before: number) => boolean;
+  readonly #eraseOld: (room: string, before: string, limit: number) => number;
   /** Appends waiting for the next group commit. */
   #pending: PendingAppend[] = [];
 
@@ -87,10 +88,18 @@ export class SqliteStore implements HistoryStore {
     this.#migrate();
     const db = this.#db;
     this.#stmt = {
-      lastSeq: db.prepare<[string], { s: number }>('SELECT last_seq AS s FROM rooms WHERE room = ?'),
+      // the rooms row may lag behind the log (messages do not touch it), never the other way
+      lastSeq: db.prepare<[string, string], { s: number }>(
+        `SELECT max(coalesce((SELECT last_seq FROM rooms WHERE room = ?), 0),
+                    coalesce((SELECT MAX(seq) FROM events WHERE room = ?), 0)) AS s`,
+      ),
       touchRoom: db.prepare<[string, number, number]>(
         `INSERT INTO rooms (room, last_seq, last_at) VALUES (?, ?, ?)
            ON CONFLICT (room) DO UPDATE SET last_seq = excluded.last_seq, last_at = max(last_at, excluded.last_at)`,
+      ),
+      keepSeq: db.prepare<[string, number]>(
+        `INSERT INTO rooms (room, last_seq, last_at) VALUES (?, ?, 0)
+           ON CONFLICT (room) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)`,
       ),
       rooms: db.prepare<[string, number], { room: string }>(
         'SELECT room FROM rooms WHERE room > ? ORDER BY room LIMIT ?',
@@ -132,14 +141,21 @@ export class SqliteStore implements HistoryStore {
     };
     this.#appendBatch = db.transaction((inputs: AppendInput[]) => {
       const results = inputs.map((input) => this.#appendNow(input));
-      // each room's row once per batch: its latest seq, and when its last event happened
+      // each room's row once per batch: its latest seq, and when its last event happened. Only
+      // for presence events: they are what erasing an empty room goes by (a room with a message is
+      // never erased), and a message, the hot path, costs no second write
       const touched = new Map<string, number>();
       for (const [i, { draft }] of inputs.entries()) {
-        if ((results[i] as AppendResult).duplicate) continue;
+        if ((results[i] as AppendResult).duplicate || draft.type === 'message') continue;
         touched.set(draft.room, Math.max(touched.get(draft.room) ?? 0, Date.parse(draft.ts) || 0));
       }
       for (const [room, at] of touched) this.#stmt.touchRoom.run(room, this.#latestSeq(room), at);
       return results;
+    });
+    this.#eraseOld = db.transaction((room: string, before: string, limit: number) => {
+      // the seq outlives the events: the room's row holds it before they go
+      this.#stmt.keepSeq.run(room, this.#latestSeq(room));
+      return this.#stmt.deleteOld.run({ room, before, limit }).changes;
     });
     this.#eraseRoom = db.transaction((room: string, before: number) => {
       if (!this.#stmt.erasable.get({ room, before })) return false;
@@ -170,7 +186,7 @@ export class SqliteStore implements HistoryStore {
       this.#latest.set(room, cached);
       return cached;
     }
-    const seq = this.#stmt.lastSeq.get(room)?.s ?? 0;
+    const seq = this.#stmt.lastSeq.get(room, room)?.s ?? 0;
     this.#latest.set(room, seq);
     if (this.#latest.size > this.#latestMax) this.#latest.delete(this.#latest.keys().next().value as string);
     return seq;
@@ -243,7 +259,7 @@ export class SqliteStore implements HistoryStore {
   }
 
   async eraseOldEvents(room: string, before: number, limit: number): Promise<number> {
-    return this.#stmt.deleteOld.run({ room, before: new Date(before).toISOString(), limit }).changes;
+    return this.#eraseOld(room, new Date(before).toISOString(), limit);
   }
 
   get cachedRooms(): number {
