@@ -171,6 +171,20 @@ test('rename is logged and later messages carry the new name; an invalid name is
   assert.equal((await alice.next('error')).code, 'invalid_name');
 });
 
+test('a name is unique among present members: NAME (2) on join, name_taken on rename, nothing logged', async (t) => {
+  const { ws } = await listen(t);
+  const room = newRoom();
+  const alice = await connect(ws, room, { uid: newUid(), name: 'Alice' });
+  const other = await connect(ws, room, { uid: newUid(), name: 'alice' });
+  assert.equal(other.welcome.you.name, 'alice (2)');
+  assert.equal((await alice.next('join')).member.name, 'alice (2)', 'the join carries the name given');
+  const bob = await connect(ws, room, { uid: newUid(), name: 'Bob' });
+  bob.send({ type: 'rename', name: ' ALICE ' });
+  assert.equal((await bob.next('error')).code, 'name_taken');
+  const marker = await bob.say('still Bob');
+  assert.deepEqual([marker.seq, marker.from.name], [bob.welcome.seq + 1, 'Bob'], 'the refused rename logged nothing');
+});
+
 test('typing goes to the others only and takes no seq', async (t) => {
   const { ws } = await listen(t);
   const room = newRoom();

@@ -158,9 +158,9 @@ test('RedisPresence: renames are shared; a clean shutdown hands its members over
   const a = open().presence;
   const b = open().presence;
   const local = await a.connect('r', { id: 'x', name: 'X' });
-  await b.renamed('r', { id: 'x', name: 'Xavier' });
+  assert.equal(await b.rename('r', { id: 'x', name: 'Xavier' }), true);
   assert.deepEqual(await a.members('r'), [{ id: 'x', name: 'Xavier' }]);
-  await a.renamed('r', { id: 'x', name: 'Xa' });
+  assert.equal(await a.rename('r', { id: 'x', name: 'Xa' }), true);
   assert.equal(local.member.name, 'Xa', 'local tabs share the renamed member');
   await a.close();
   assert.deepEqual(await b.members('r'), [{ id: 'x', name: 'Xa' }], 'in its grace period');
@@ -202,7 +202,7 @@ test('RedisPresence: while Redis is unreachable it answers from its own view, re
     'the members connected here',
   );
   assert.equal(await a.presence.online('r', 'nobody'), undefined);
-  await a.presence.renamed('r', { id: 'q', name: 'Quinn' });
+  assert.equal(await a.presence.rename('r', { id: 'q', name: 'Quinn' }), true, 'free among those connected here');
   await a.presence.disconnect('r', 'p'); // one of its two tabs
   assert.deepEqual(
     a.errors.map((e) => e.context),
@@ -210,7 +210,7 @@ test('RedisPresence: while Redis is unreachable it answers from its own view, re
       { operation: 'connect', room: 'r' },
       { operation: 'members', room: 'r' },
       { operation: 'online', room: 'r' },
-      { operation: 'renamed', room: 'r' },
+      { operation: 'rename', room: 'r' },
       { operation: 'disconnect', room: 'r' },
     ],
   );

@@ -100,6 +100,40 @@ export function presenceContract(name: string, make: PresenceFactory): void {
     assert.deepEqual(leaves, [['r', alice]]);
   });
 
+  test(`${name}: a member entering with a present member's name gets the first free "NAME (k)"`, async (t) => {
+    const { presence } = await open(t);
+    const entered = async (id: string, name: string) => (await presence.connect('r', { id, name })).member.name;
+    assert.equal(await entered('a1', 'Alice'), 'Alice');
+    assert.equal(await entered('a2', 'ALICE'), 'ALICE (2)', 'names compare in lower case');
+    assert.equal(await entered('a3', 'Alice (2)'), 'Alice (2) (2)', 'a suffixed name is a name like any other');
+    assert.equal(await entered('a4', 'alice'), 'alice (3)');
+    assert.equal(await entered('a1', 'Something else'), 'Alice', 'a second tab keeps the name');
+    assert.equal((await presence.connect('other', { id: 'b', name: 'Alice' })).member.name, 'Alice', 'per room');
+    const long = '山'.repeat(32);
+    assert.equal(await entered('l1', long), long);
+    assert.equal(await entered('l2', long), `${'山'.repeat(28)} (2)`, 'cut to fit 32 characters');
+  });
+
+  test(`${name}: a name is free again once its holder left; a rename claims a free name only`, async (t) => {
+    const { presence, advance } = await open(t);
+    await presence.connect('r', alice);
+    await presence.connect('r', bob);
+    assert.equal(await presence.rename('r', { id: 'bob', name: 'alice' }), false, "another present member's name");
+    assert.deepEqual(byId(await presence.members('r')), [alice, bob], 'nothing changed');
+    assert.equal(await presence.rename('r', { id: 'bob', name: 'BOB' }), true, 'its own name in another case');
+    assert.equal(await presence.rename('r', { id: 'bob', name: 'Robert' }), true);
+    assert.equal((await presence.connect('r', { id: 'b2', name: 'bob' })).member.name, 'bob', 'BOB was given up');
+    await presence.disconnect('r', 'alice');
+    assert.equal(
+      await presence.rename('r', { id: 'b2', name: 'Alice' }),
+      false,
+      'in its grace period it holds the name',
+    );
+    await advance(GRACE);
+    assert.equal(await presence.rename('r', { id: 'b2', name: 'Alice' }), true, 'free once alice left');
+    assert.equal((await presence.connect('r', alice)).member.name, 'Alice (2)', 'alice comes back to a taken name');
+  });
+
   test(`${name}: has() is true from connect until the leave, grace period included`, async (t) => {
     const { presence, advance } = await open(t);
     assert.equal(await presence.has('r', 'alice'), false, 'never seen');
@@ -126,14 +160,14 @@ export function presenceContract(name: string, make: PresenceFactory): void {
   test(`${name}: a rename is what members(), online() and the leave report from then on`, async (t) => {
     const { presence, leaves, advance } = await open(t);
     const { member } = await presence.connect('r', alice);
-    await presence.renamed('r', { id: 'alice', name: 'Alicia' });
+    assert.equal(await presence.rename('r', { id: 'alice', name: 'Alicia' }), true);
     assert.deepEqual(await presence.members('r'), [{ id: 'alice', name: 'Alicia' }]);
     assert.deepEqual(await presence.online('r', 'alice'), { id: 'alice', name: 'Alicia' });
     assert.equal(member.name, 'Alicia', 'local tabs share the renamed member');
     await presence.disconnect('r', 'alice');
-    await presence.renamed('r', { id: 'alice', name: 'Ali' });
+    assert.equal(await presence.rename('r', { id: 'alice', name: 'Ali' }), true);
     assert.deepEqual(await presence.members('r'), [{ id: 'alice', name: 'Ali' }], 'renamed in its grace period');
-    await presence.renamed('r', { id: 'nobody', name: 'Ghost' });
+    assert.equal(await presence.rename('r', { id: 'nobody', name: 'Ghost' }), false);
     assert.deepEqual(await presence.members('r'), [{ id: 'alice', name: 'Ali' }], 'a stranger is not added');
     await advance(GRACE);
     assert.deepEqual(leaves, [['r', { id: 'alice', name: 'Ali' }]]);

@@ -53,6 +53,10 @@ export type ErrorCode =
   | 'invalid_name'
   | 'rate_limited'
   | 'recipient_offline'
+  | 'name_taken'
+  | 'not_found'
+  | 'forbidden'
+  | 'banned'
   | 'unavailable';
 
 export interface Refusal {

@@ -72,6 +72,28 @@ export function canonicalDisplayName(raw: string): Checked<string> {
   return { ok: true, value: name };
 }
 
+/** What display names compare as (PROTOCOL.md, "Names"): NFC, then lower case. */
+export function nameKey(name: string): string {
+  return name.normalize('NFC').toLowerCase();
+}
+
+/**
+ * The `k`th choice of a name taken by a present member: `NAME (k)`, NAME cut at its end (whole
+ * characters as people see them, trailing spaces dropped) so that the whole fits NAME_MAX.
+ * The first choice is the name itself.
+ */
+export function suffixedName(name: string, k: number): string {
+  if (k <= 1) return name;
+  const suffix = ` (${k})`;
+  if (codePoints(name) + suffix.length <= NAME_MAX) return name + suffix;
+  let cut = '';
+  for (const { segment } of new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(name)) {
+    if (codePoints(cut) + codePoints(segment) + suffix.length > NAME_MAX) break;
+    cut += segment;
+  }
+  return cut.trimEnd() + suffix;
+}
+
 export function isValidUid(uid: string): boolean {
   return UID_RE.test(uid);
 }

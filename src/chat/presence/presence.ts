@@ -20,7 +20,8 @@ export interface PresenceTracker {
   /**
    * A connection of `member` opened. Returns the member as the room knows it (an existing member
    * keeps its name; every local tab shares the returned object) and whether it just entered the
-   * room (a join to log).
+   * room (a join to log). A member entering with a name another present member has gets the
+   * first free of `NAME (2)`, `NAME (3)`, … (see `suffixedName`).
    */
   connect(room: string, member: Member): Awaitable<{ member: Member; entered: boolean }>;
   /** A connection of the member closed; its last one anywhere starts the grace period. */
@@ -31,7 +32,12 @@ export interface PresenceTracker {
   has(room: string, memberId: string): Awaitable<boolean>;
   /** The member, when it has a live connection in the room (anywhere). */
   online(room: string, memberId: string): Awaitable<Member | undefined>;
-  /** The member's name changed (its rename is logged): remember it. */
+  /**
+   * Claim a new name for a member of the room: false, changing nothing, when another present
+   * member has it (names compare by `nameKey`); else the member has it from now on.
+   */
+  rename(room: string, member: Member): Awaitable<boolean>;
+  /** Another instance renamed the member (its rename is logged): take the name it claimed. */
   renamed(room: string, member: Member): Awaitable<void>;
   /** Members the log shows present in a room this process has not seen yet (after a restart). */
   restore(room: string, logged: readonly Member[]): Awaitable<void>;
@@ -40,6 +46,9 @@ export interface PresenceTracker {
   readonly memberCount: number;
   close(): Awaitable<void>;
 }
+
+/** Names a member asking for `name` may get, in order (a room has fewer members than this). */
+export const NAME_CHOICES = 1000;
 
 /** What every presence is built with. */
 export interface PresenceOptions {

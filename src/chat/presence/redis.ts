@@ -15,21 +15,36 @@
  * injects its own clock passes its time to the scripts instead: see redis-time.ts).
  */
 import type { Redis } from 'ioredis';
+import { nameKey, suffixedName } from '../../shared/rules.js';
 import { type Clock, systemClock, type Timer } from '../clock.js';
 import type { Member } from '../protocol.js';
 import { LUA_TIME, scriptTime } from '../redis-time.js';
-import { countMembers, type PresenceOptions, type PresenceTracker } from './presence.js';
+import { countMembers, NAME_CHOICES, type PresenceOptions, type PresenceTracker } from './presence.js';
 
-/** KEYS: members, conns, instanceSet, leaving. ARGV: member, instance, count, name, token, resync. */
+/**
+ * KEYS: members, conns, instanceSet, leaving, names (name key → member), keys (member → name key).
+ * ARGV: member, instance, count, token, resync, then choices of a name as pairs (name, key).
+ * Returns {entered, name}; a new member gets the first choice no other member holds, and
+ * {-1} when every choice is held (the caller sends the next ones). A resync takes its one choice.
+ */
 const CONNECT = `
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-redis.call('SADD', KEYS[3], ARGV[5])
-redis.call('ZREM', KEYS[4], ARGV[5])
+redis.call('SADD', KEYS[3], ARGV[4])
+redis.call('ZREM', KEYS[4], ARGV[4])
 local name = redis.call('HGET', KEYS[1], ARGV[1])
 if name then return {0, name} end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
-if ARGV[6] == '1' then return {0, ARGV[4]} end
-return {1, ARGV[4]}`;
+for i = 6, #ARGV, 2 do
+  local holder = redis.call('HGET', KEYS[5], ARGV[i + 1])
+  if not holder or holder == ARGV[1] or ARGV[5] == '1' then
+    redis.call('HSET', KEYS[5], ARGV[i + 1], ARGV[1])
+    redis.call('HSET', KEYS[6], ARGV[1], ARGV[i + 1])
+    redis.call('HSET', KEYS[1], ARGV[1], ARGV[i])
+    if ARGV[5] == '1' then return {0, ARGV[i]} end
+    return {1, ARGV[i]}
+  end
+end
+redis.call('HDEL', KEYS[2], ARGV[2])
+return {-1, ''}`;
 
 /** KEYS: conns, instanceSet, leaving. ARGV: instance, count, token, graceMs, time. */
 const DISCONNECT = `${LUA_TIME}
@@ -72,6 +87,11 @@ for _, token in ipairs(redis.call('ZRANGEBYSCORE', prefix .. 'leaving', '-inf', 
     local name = redis.call('HGET', prefix .. room .. ':members', member)
     if name then
       redis.call('HDEL', prefix .. room .. ':members', member)
+      local key = redis.call('HGET', prefix .. room .. ':keys', member)
+      if key then
+        redis.call('HDEL', prefix .. room .. ':keys', member)
+        if redis.call('HGET', prefix .. room .. ':names', key) == member then redis.call('HDEL', prefix .. room .. ':names', key) end
+      end
       table.insert(out, room) table.insert(out, member) table.insert(out, name)
     end
   end
@@ -79,7 +99,20 @@ end
 return out`;
 
 /** KEYS: members. ARGV: member, name. */
-const RENAME = `if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0`;
+/** KEYS: members, names, keys. ARGV: member, name, key. Returns 1 when the member now has the name. */
+const RENAME = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+local holder = redis.call('HGET', KEYS[2], ARGV[3])
+if holder and holder ~= ARGV[1] then return 0 end
+local old = redis.call('HGET', KEYS[3], ARGV[1])
+if old and redis.call('HGET', KEYS[2], old) == ARGV[1] then redis.call('HDEL', KEYS[2], old) end
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
+
+/** Choices of a name sent to the connect script at a time. */
+const CHOICES_PER_CALL = 20;
 
 type Script = (...args: Array<string | number>) => Promise<unknown>;
 
@@ -135,7 +168,7 @@ export interface RedisPresenceOptions extends PresenceOptions {
 
 /** What failed: the operation, and its room when it has one. */
 export interface PresenceErrorContext {
-  operation: 'connect' | 'disconnect' | 'members' | 'has' | 'online' | 'renamed' | 'reap' | 'heartbeat' | 'republish';
+  operation: 'connect' | 'disconnect' | 'members' | 'has' | 'online' | 'rename' | 'reap' | 'heartbeat' | 'republish';
   room?: string;
 }
 
@@ -172,11 +205,11 @@ export class RedisPresence implements PresenceTracker {
       return (...args) => (redis[command] as Script).apply(redis, args);
     };
     this.#script = {
-      connect: define('connect', CONNECT, 4),
+      connect: define('connect', CONNECT, 6),
       disconnect: define('disconnect', DISCONNECT, 3),
       heartbeat: define('heartbeat', HEARTBEAT, 1),
       reap: define('reap', REAP, 0),
-      rename: define('rename', RENAME, 1),
+      rename: define('rename', RENAME, 3),
     };
     const beat = Math.max(50, Math.floor(options.presenceTtlMs / 3));
     const reap = Math.min(1000, Math.max(25, Math.floor(options.leaveGraceMs / 5)));
@@ -210,12 +243,19 @@ export class RedisPresence implements PresenceTracker {
     }
     local.connections++;
     try {
-      const [entered, name] = (await this.#script.connect(...this.#connectArgs(room, local, false))) as [
-        number,
-        string,
-      ];
-      local.member.name = name; // an existing member keeps the name it has
-      return { member: local.member, entered: entered === 1 };
+      for (let first = 1; first <= NAME_CHOICES; first += CHOICES_PER_CALL) {
+        const choices = Array.from({ length: CHOICES_PER_CALL }, (_, i) => suffixedName(member.name, first + i));
+        const [entered, name] = (await this.#script.connect(...this.#connectArgs(room, local, false, choices))) as [
+          number,
+          string,
+        ];
+        if (entered === -1) continue;
+        local.member.name = name; // an existing member keeps the name it has
+        return { member: local.member, entered: entered === 1 };
+      }
+      // a thousand members share the name: one more does no harm
+      await this.#script.connect(...this.#connectArgs(room, local, true, [member.name]));
+      return { member: local.member, entered: true };
     } catch (err) {
       // Redis is down: decide from what this instance knows, and tell Redis when it is back
       this.#stale = true;
@@ -289,13 +329,28 @@ export class RedisPresence implements PresenceTracker {
     }
   }
 
-  async renamed(room: string, member: Member): Promise<void> {
+  async rename(room: string, member: Member): Promise<boolean> {
+    let claimed: boolean;
+    try {
+      const keys = [this.#key(room, ':members'), this.#key(room, ':names'), this.#key(room, ':keys')];
+      claimed = (await this.#script.rename(...keys, member.id, member.name, nameKey(member.name))) === 1;
+    } catch (err) {
+      // only the members connected here can be checked; Redis hears of the name when it is back
+      this.#stale = true;
+      this.#opts.onError(err, { operation: 'rename', room });
+      const key = nameKey(member.name);
+      claimed = ![...(this.#local.get(room)?.values() ?? [])].some(
+        (l) => l.member.id !== member.id && nameKey(l.member.name) === key,
+      );
+    }
+    if (claimed) this.renamed(room, member);
+    return claimed;
+  }
+
+  /** The instance that renamed the member told Redis already: only this instance's tabs change. */
+  renamed(room: string, member: Member): void {
     const local = this.#local.get(room)?.get(member.id);
     if (local) local.member.name = member.name;
-    await this.#script.rename(this.#key(room, ':members'), member.id, member.name).catch((err: unknown) => {
-      this.#stale = true;
-      this.#opts.onError(err, { operation: 'renamed', room });
-    });
   }
 
   /** Presence lives in Redis, which outlives instance restarts: nothing to restore from the log. */
@@ -364,7 +419,9 @@ export class RedisPresence implements PresenceTracker {
     this.#stale = false;
     for (const [room, members] of this.#local) {
       try {
-        for (const local of members.values()) await this.#script.connect(...this.#connectArgs(room, local, true));
+        for (const local of members.values()) {
+          await this.#script.connect(...this.#connectArgs(room, local, true, [local.member.name]));
+        }
       } catch (err) {
         this.#stale = true; // the next heartbeat tries again
         this.#opts.onError(err, { operation: 'republish', room });
@@ -373,18 +430,20 @@ export class RedisPresence implements PresenceTracker {
     }
   }
 
-  #connectArgs(room: string, local: LocalMember, resync: boolean): Array<string | number> {
+  #connectArgs(room: string, local: LocalMember, resync: boolean, choices: string[]): Array<string | number> {
     return [
       this.#key(room, ':members'),
       this.#key(room, `:conns:${local.member.id}`),
       this.#instanceKey(),
       `${this.#prefix}leaving`,
+      this.#key(room, ':names'),
+      this.#key(room, ':keys'),
       local.member.id,
       this.#opts.instanceId,
       local.connections,
-      local.member.name,
       `${room}\n${local.member.id}`,
       resync ? '1' : '0',
+      ...choices.flatMap((name) => [name, nameKey(name)]),
     ];
   }
 
