@@ -185,6 +185,28 @@ test('a name is unique among present members: NAME (2) on join, name_taken on re
   assert.deepEqual([marker.seq, marker.from.name], [bob.welcome.seq + 1, 'Bob'], 'the refused rename logged nothing');
 });
 
+test("the welcome carries the topic, the owner (its seq 1 joiner) and the member's kept direct messages", async (t) => {
+  const { ws } = await listen(t);
+  const room = newRoom();
+  const [aliceUid, bobUid] = [newUid(), newUid()];
+  const alice = await connect(ws, room, { uid: aliceUid, name: 'Alice' });
+  assert.deepEqual(
+    [alice.welcome.topic, alice.welcome.roles, alice.welcome.directs],
+    ['', { [alice.id]: 'owner' }, []],
+  );
+  const bob = await connect(ws, room, { uid: bobUid, name: 'Bob' });
+  const carol = await connect(ws, room, { uid: newUid(), name: 'Carol' });
+  alice.send({ type: 'direct', to: bob.id, text: 'kept for us', clientMsgId: 'k1' });
+  const sent = await alice.next('direct');
+  await bob.next('direct');
+  const again = await connect(ws, room, { uid: bobUid });
+  assert.deepEqual(again.welcome.directs, [sent], "in bob's next welcome, as sent");
+  assert.deepEqual(again.welcome.roles, { [alice.id]: 'owner' });
+  const carolAgain = await connect(ws, room, { uid: newUid() });
+  assert.deepEqual(carolAgain.welcome.directs, [], "not in another member's");
+  assert.ok(carol.welcome.history.every((e: Frame) => e.type !== 'direct'));
+});
+
 test('typing goes to the others only and takes no seq', async (t) => {
   const { ws } = await listen(t);
   const room = newRoom();

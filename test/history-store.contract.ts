@@ -206,6 +206,38 @@ export function historyStoreContract(name: string, factory: StoreFactory): void 
     assert.deepEqual(await store.rooms(first[1] as string, 1), [names[2]]);
   });
 
+  test(`${name}: the room's owner is the member whose join is its seq 1`, async (t) => {
+    const { store } = await factory.open(t);
+    const room = freshRoom();
+    assert.deepEqual(await store.roomInfo(room), { topic: '', roles: {} }, 'an unused room');
+    await presence(store, room, 'join', 'first', 0);
+    await presence(store, room, 'join', 'second', 0);
+    assert.deepEqual(await store.roomInfo(room), { topic: '', roles: { first: 'owner' } });
+    await presence(store, room, 'leave', 'first', 1);
+    assert.deepEqual(await store.roomInfo(room), { topic: '', roles: { first: 'owner' } }, 'owner while away too');
+  });
+
+  test(`${name}: kept direct messages are read back by either of their two members only, newest last`, async (t) => {
+    const { store } = await factory.open(t);
+    const room = freshRoom();
+    const keep = (id: string, fromId: string, toId: string, at: number) =>
+      store.keepDirect({ room, id, fromId, toId, at, json: JSON.stringify({ id }) });
+    await keep('d1', 'a', 'b', 1000);
+    await keep('d2', 'b', 'a', 2000);
+    await keep('d3', 'a', 'c', 3000);
+    await keep('d4', 'a', 'a', 4000); // to oneself: once
+    await keep('d5', 'b', 'a', 4000); // the same time: in the order kept
+    const ids = async (member: string, limit = 50) =>
+      (await store.directsOf(room, member, limit)).map((j) => (JSON.parse(j) as { id: string }).id);
+    assert.deepEqual(await ids('a'), ['d1', 'd2', 'd3', 'd4', 'd5']);
+    assert.deepEqual(await ids('b'), ['d1', 'd2', 'd5']);
+    assert.deepEqual(await ids('c'), ['d3']);
+    assert.deepEqual(await ids('x'), []);
+    assert.deepEqual(await ids('a', 2), ['d4', 'd5'], 'the newest, ascending');
+    assert.deepEqual(await store.directsOf(freshRoom(), 'a', 50), [], 'per room');
+    assert.deepEqual(await store.read(room, { limit: 10 }), [], 'never in the log');
+  });
+
   test(`${name}: ping answers while open`, async (t) => {
     const { store } = await factory.open(t);
     await store.ping();

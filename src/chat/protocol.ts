@@ -184,6 +184,12 @@ export interface WelcomeFrame {
   seq: number;
   /** Events between `since` and the first of `history` were left out (page them over HTTP). */
   truncated: boolean;
+  /** The room's topic (`""` when none). */
+  topic: string;
+  /** Members whose role is not `member`, by id. */
+  roles: Record<string, 'owner' | 'moderator'>;
+  /** The newest direct messages this member sent or received in the room, ascending by time. */
+  directs: DirectFrameOut[];
 }
 export interface ErrorFrameOut {
   type: 'error';

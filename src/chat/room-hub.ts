@@ -10,7 +10,7 @@ import { timestamp } from './clock.js';
 import type { PresenceTracker } from './presence/presence.js';
 import type { Member } from './protocol.js';
 import type { RoomRegistry } from './room-registry.js';
-import type { AppendInput, AppendResult, HistoryStore, StoredEvent } from './store/history-store.js';
+import type { AppendInput, AppendResult, HistoryStore, KeptDirect, StoredEvent } from './store/history-store.js';
 import type { ChatLogger, ChatObserver, ReportFailure } from './types.js';
 
 export interface RoomHubOptions {
@@ -29,7 +29,7 @@ export class RoomHub {
   /** Rooms whose bus channel this instance listens to, with the subscription in progress. */
   readonly #watching = new Map<string, Promise<void>>();
   /** Appends not yet settled: shutdown waits for them. */
-  readonly #inflight = new Set<Promise<AppendResult>>();
+  readonly #inflight = new Set<Promise<unknown>>();
   #closing = false;
 
   /** Rooms whose bus channel this instance listens to. */
@@ -80,7 +80,15 @@ export class RoomHub {
 
   /** Store an event; shutdown waits for every append started before it. */
   append(input: AppendInput): Promise<AppendResult> {
-    const pending = this.#opts.store.append(input);
+    return this.#track(this.#opts.store.append(input));
+  }
+
+  /** Keep a direct message for its two members; shutdown waits for it as for an append. */
+  keepDirect(direct: KeptDirect): Promise<void> {
+    return this.#track(this.#opts.store.keepDirect(direct));
+  }
+
+  #track<T>(pending: Promise<T>): Promise<T> {
     this.#inflight.add(pending);
     const settle = () => this.#inflight.delete(pending);
     pending.then(settle, settle);

@@ -16,6 +16,8 @@ import type { RoomHub } from './room-hub.js';
 import type { RoomRegistry, Seat } from './room-registry.js';
 import type { HistoryStore, StoredEvent } from './store/history-store.js';
 
+/** Direct messages a welcome carries at most (PROTOCOL.md: the newest 50). */
+export const WELCOME_DIRECTS = 50;
 /** Events in a welcome without `since`. */
 export const WELCOME_HISTORY = 50;
 /** Most events a welcome with `since` carries; older ones are paged over HTTP. */
@@ -84,8 +86,18 @@ export async function welcome(deps: WelcomeDeps, joiner: Joiner, requested: Memb
     history = fitting;
     truncated = true;
   }
-  const members = await presence.members(room);
-  conn.sendFrame(welcomeFrame({ type: 'welcome', room, you: member, members, seq: upTo, truncated }, history));
+  const [members, directs, info] = await Promise.all([
+    presence.members(room),
+    store.directsOf(room, member.id, WELCOME_DIRECTS),
+    store.roomInfo(room),
+  ]);
+  // the directs are bounded by bytes too: each may be long
+  const kept = newestThatFit(
+    directs.map((json) => ({ seq: 0, json })),
+    deps.welcomeMaxBytes,
+  ).map((d) => d.json);
+  const head = { type: 'welcome' as const, room, you: member, members, seq: upTo, truncated, ...info };
+  conn.sendFrame(welcomeFrame(head, history, kept));
   registry.welcomed(seat, upTo);
 }
 
@@ -105,7 +117,11 @@ export function newestThatFit(events: StoredEvent[], maxBytes: number): StoredEv
  * The welcome frame's JSON. The history goes in as the stored JSON texts: it is never parsed and
  * serialized again (a resume can carry a thousand events).
  */
-export function welcomeFrame(head: Omit<WelcomeFrame, 'history'>, history: readonly StoredEvent[]): string {
+export function welcomeFrame(
+  head: Omit<WelcomeFrame, 'history' | 'directs'>,
+  history: readonly StoredEvent[],
+  directs: readonly string[] = [],
+): string {
   const json = JSON.stringify({
     type: head.type,
     room: head.room,
@@ -113,6 +129,8 @@ export function welcomeFrame(head: Omit<WelcomeFrame, 'history'>, history: reado
     members: head.members,
     seq: head.seq,
     truncated: head.truncated,
-  } satisfies Omit<WelcomeFrame, 'history'>);
-  return `${json.slice(0, -1)},"history":[${history.map((e) => e.json).join(',')}]}`;
+    topic: head.topic,
+    roles: head.roles,
+  } satisfies Omit<WelcomeFrame, 'history' | 'directs'>);
+  return `${json.slice(0, -1)},"history":[${history.map((e) => e.json).join(',')}],"directs":[${directs.join(',')}]}`;
 }

@@ -1,4 +1,7 @@
-/** `direct`: a text for one member present in the room; goes to its tabs and the sender's, not logged. */
+/**
+ * `direct`: a text for one member present in the room; goes to its tabs and the sender's. Not
+ * logged: kept for its two members only (their welcome's `directs`), before it is delivered.
+ */
 import { randomUUID } from 'node:crypto';
 import { timestamp } from '../clock.js';
 import { checkText, type DirectFrame, type DirectFrameOut } from '../protocol.js';
@@ -26,6 +29,20 @@ export const direct: Handler<DirectFrame> = async (peer, frame, ctx) => {
     ts: timestamp(ctx.clock),
     ...(clientMsgId === undefined ? {} : { clientMsgId }),
   };
+  const json = JSON.stringify(out);
+  try {
+    await ctx.hub.keepDirect({
+      room: peer.room,
+      id: out.id,
+      fromId: peer.memberId,
+      toId: to.id,
+      at: ctx.clock.now(),
+      json,
+    });
+  } catch (err) {
+    ctx.reportFailure('append', err, { room: peer.room }, 'could not keep a direct message');
+    return peer.refuse({ code: 'unavailable', message: 'could not send the direct message: retry', clientMsgId });
+  }
   const recipients = to.id === peer.memberId ? [to.id] : [to.id, peer.memberId];
-  ctx.hub.ephemeral(peer.room, JSON.stringify(out), recipients);
+  ctx.hub.ephemeral(peer.room, json, recipients);
 };

@@ -40,6 +40,24 @@ export interface LoggedMember {
   name: string;
 }
 
+/** A delivered direct message, kept for its two members only (never part of the room's log). */
+export interface KeptDirect {
+  room: string;
+  id: string;
+  fromId: string;
+  toId: string;
+  /** When it was sent (ms): the order of `directsOf`, and what retention goes by. */
+  at: number;
+  /** The `direct` frame as its members got it. */
+  json: string;
+}
+
+/** What a welcome says of a room besides its log: its topic, and who has a role other than member. */
+export interface RoomInfo {
+  topic: string;
+  roles: Record<string, 'owner' | 'moderator'>;
+}
+
 export interface HistoryStore {
   /** Store one event durably and give it the room's next seq; idempotent on clientMsgId. */
   append(input: AppendInput): Promise<AppendResult>;
@@ -49,6 +67,12 @@ export interface HistoryStore {
   latestSeq(room: string): Promise<number>;
   /** Members the log says are in the room (joined, not left), with their latest names. */
   loggedMembers(room: string): Promise<LoggedMember[]>;
+  /** The room's topic and roles (the owner: the member whose join is seq 1). */
+  roomInfo(room: string): Promise<RoomInfo>;
+  /** Keep a delivered direct message for its two members. */
+  keepDirect(direct: KeptDirect): Promise<void>;
+  /** JSON texts of the newest `limit` direct messages the member sent or received in the room, ascending by time. */
+  directsOf(room: string, memberId: string, limit: number): Promise<string[]>;
   /**
    * Rooms in the store (those whose log ever held a presence event, as every room's starts with a
    * join), in name order, after `after` (exclusive), at most `limit`: to walk them in pages.
@@ -60,11 +84,12 @@ export interface HistoryStore {
    * is older than `before` (ms).
    */
   emptyRooms(before: number, after: string, limit: number): Promise<string[]>;
-  /** Erase a room (its events and its seq) if it still is as `emptyRooms` describes; true when erased. */
+  /** Erase a room (its events, kept direct messages and seq) if it still is as `emptyRooms` describes; true when erased. */
   eraseEmptyRoom(room: string, before: number): Promise<boolean>;
   /**
-   * Erase the room's events whose `ts` is older than `before` (ms) among its `limit` oldest, and
-   * say how many went. The room keeps its seq: the next event follows the last one erased.
+   * Erase the room's events whose `ts` is older than `before` (ms) among its `limit` oldest (and
+   * its kept direct messages older than that), and say how many events went. The room keeps its
+   * seq: the next event follows the last one erased.
    */
   eraseOldEvents(room: string, before: number, limit: number): Promise<number>;
   /** Rooms whose latest seq is cached in memory (a bounded cache; 0 for a store without one). */

@@ -9,11 +9,13 @@ import type {
   AppendInput,
   AppendResult,
   HistoryStore,
+  KeptDirect,
   LoggedMember,
   ReadOptions,
+  RoomInfo,
   StoredEvent,
 } from './history-store.js';
-import { presenceFromRows, splitAroundSeq } from './shared.js';
+import { presenceFromRows, roomInfoOf, splitAroundSeq } from './shared.js';
 
 /** Versioned migrations, applied in order under an advisory lock; never edit one that shipped. */
 const MIGRATIONS: readonly string[] = [
@@ -95,6 +97,51 @@ const MIGRATIONS: readonly string[] = [
      SELECT * FROM roomchat_append(p_room, p_type, p_member, p_cmid, p_head, p_tail,
                                    (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT)
    $$;`,
+  // 3: delivered direct messages, for their two members (n: the order they were kept in)
+  `CREATE TABLE directs (
+     n BIGSERIAL PRIMARY KEY,
+     room TEXT NOT NULL,
+     id TEXT NOT NULL,
+     from_id TEXT NOT NULL,
+     to_id TEXT NOT NULL,
+     at BIGINT NOT NULL,
+     json TEXT NOT NULL
+   );
+   CREATE INDEX directs_from ON directs (room, from_id, at);
+   CREATE INDEX directs_to ON directs (room, to_id, at);`,
+  // 4: what a welcome says of a room: its owner (the member whose join is seq 1), topic and moderators
+  `ALTER TABLE rooms ADD COLUMN owner TEXT;
+   ALTER TABLE rooms ADD COLUMN topic TEXT NOT NULL DEFAULT '';
+   ALTER TABLE rooms ADD COLUMN moderators TEXT NOT NULL DEFAULT '[]';
+   UPDATE rooms SET owner = e.member_id FROM events e WHERE e.room = rooms.room AND e.seq = 1 AND e.type = 'join';
+   CREATE OR REPLACE FUNCTION roomchat_append(p_room TEXT, p_type TEXT, p_member TEXT, p_cmid TEXT,
+                                              p_head TEXT, p_tail TEXT, p_at BIGINT)
+   RETURNS TABLE (seq BIGINT, json TEXT, duplicate BOOLEAN) LANGUAGE plpgsql AS $$
+   DECLARE
+     v_seq BIGINT;
+   BEGIN
+     INSERT INTO rooms (room, last_seq, last_at) VALUES (p_room, 0, p_at) ON CONFLICT (room) DO NOTHING;
+     SELECT r.last_seq INTO v_seq FROM rooms r WHERE r.room = p_room FOR UPDATE;
+     IF NOT FOUND THEN RAISE EXCEPTION 'room % was erased meanwhile', p_room; END IF;
+     IF p_cmid IS NOT NULL THEN
+       RETURN QUERY SELECT e.seq, e.json, TRUE FROM events e
+         WHERE e.room = p_room AND e.member_id = p_member AND e.client_msg_id = p_cmid;
+       IF FOUND THEN RETURN; END IF;
+     END IF;
+     v_seq := v_seq + 1;
+     -- last_at goes by presence events (a room with a message is never erased): a message leaves
+     -- the indexed column alone, so its update stays a cheap in-place one
+     IF p_type = 'message' THEN
+       UPDATE rooms SET last_seq = v_seq WHERE room = p_room;
+     ELSIF v_seq = 1 AND p_type = 'join' THEN
+       UPDATE rooms SET last_seq = v_seq, last_at = GREATEST(last_at, p_at), owner = p_member WHERE room = p_room;
+     ELSE
+       UPDATE rooms SET last_seq = v_seq, last_at = GREATEST(last_at, p_at) WHERE room = p_room;
+     END IF;
+     INSERT INTO events (room, seq, type, member_id, client_msg_id, json)
+       VALUES (p_room, v_seq, p_type, p_member, p_cmid, p_head || v_seq || p_tail);
+     RETURN QUERY SELECT v_seq, p_head || v_seq || p_tail, FALSE;
+   END $$;`,
 ];
 
 /** A room is erasable (see HistoryStore.emptyRooms): the condition on a `rooms` row `r`; $1 is `before`. */
@@ -199,7 +246,40 @@ export class PostgresStore implements HistoryStore {
     return rows.length > 0;
   }
 
+  async roomInfo(room: string): Promise<RoomInfo> {
+    const { rows } = await this.#pool.query<{ owner: string | null; topic: string; moderators: string }>(
+      'SELECT owner, topic, moderators FROM rooms WHERE room = $1',
+      [room],
+    );
+    const row = rows[0];
+    return roomInfoOf(row?.owner ?? null, row?.topic ?? '', row?.moderators ?? '[]');
+  }
+
+  async keepDirect({ room, id, fromId, toId, at, json }: KeptDirect): Promise<void> {
+    await this.#pool.query('INSERT INTO directs (room, id, from_id, to_id, at, json) VALUES ($1, $2, $3, $4, $5, $6)', [
+      room,
+      id,
+      fromId,
+      toId,
+      at,
+      json,
+    ]);
+  }
+
+  async directsOf(room: string, memberId: string, limit: number): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ json: string }>(
+      `SELECT json FROM (
+         SELECT n, at, json FROM directs WHERE room = $1 AND from_id = $2
+         UNION
+         SELECT n, at, json FROM directs WHERE room = $1 AND to_id = $2) mine
+       ORDER BY at DESC, n DESC LIMIT $3`,
+      [room, memberId, limit],
+    );
+    return rows.map((r) => r.json).reverse();
+  }
+
   async eraseOldEvents(room: string, before: number, limit: number): Promise<number> {
+    await this.#pool.query('DELETE FROM directs WHERE room = $1 AND at < $2', [room, before]);
     const { rowCount } = await this.#pool.query(
       `DELETE FROM events WHERE room = $1 AND seq IN (
          SELECT seq FROM (SELECT seq, json FROM events WHERE room = $1 ORDER BY seq LIMIT $3) oldest

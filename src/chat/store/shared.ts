@@ -1,6 +1,6 @@
 /** Pieces both stores share: the JSON text of an event around its seq, and presence from rows. */
 import type { EventDraft } from '../protocol.js';
-import type { LoggedMember } from './history-store.js';
+import type { LoggedMember, RoomInfo } from './history-store.js';
 
 /**
  * The event's JSON text in two parts, before and after its seq: the store that allocates the seq
@@ -22,4 +22,12 @@ export function presenceFromRows(rows: ReadonlyArray<{ type: string; json: strin
     members.push({ id: member.id, name: member.name });
   }
   return members;
+}
+
+/** A room's info from its stored columns (moderators: a JSON array of member ids). */
+export function roomInfoOf(owner: string | null, topic: string, moderators: string): RoomInfo {
+  const roles: RoomInfo['roles'] = {};
+  for (const id of JSON.parse(moderators) as string[]) roles[id] = 'moderator';
+  if (owner !== null) roles[owner] = 'owner';
+  return { topic, roles };
 }

@@ -9,11 +9,13 @@ import type {
   AppendInput,
   AppendResult,
   HistoryStore,
+  KeptDirect,
   LoggedMember,
   ReadOptions,
+  RoomInfo,
   StoredEvent,
 } from './history-store.js';
-import { presenceFromRows, splitAroundSeq } from './shared.js';
+import { presenceFromRows, roomInfoOf, splitAroundSeq } from './shared.js';
 
 const MIGRATIONS: readonly string[] = [
   // 1: the log, one row per event; seq is per room and gap-free
@@ -37,6 +39,16 @@ const MIGRATIONS: readonly string[] = [
    INSERT INTO rooms (room, last_seq, last_at)
      SELECT room, MAX(seq), CAST(unixepoch('subsec') * 1000 AS INTEGER) FROM events GROUP BY room;
    CREATE INDEX rooms_last_at ON rooms (last_at);`,
+  // 4: delivered direct messages, for their two members (rowid: the order they were kept in)
+  `CREATE TABLE directs (room TEXT NOT NULL, id TEXT NOT NULL, from_id TEXT NOT NULL, to_id TEXT NOT NULL,
+                         at INTEGER NOT NULL, json TEXT NOT NULL);
+   CREATE INDEX directs_from ON directs (room, from_id, at);
+   CREATE INDEX directs_to ON directs (room, to_id, at);`,
+  // 5: what a welcome says of a room: its owner (the member whose join is seq 1), topic and moderators
+  `ALTER TABLE rooms ADD COLUMN owner TEXT;
+   ALTER TABLE rooms ADD COLUMN topic TEXT NOT NULL DEFAULT '';
+   ALTER TABLE rooms ADD COLUMN moderators TEXT NOT NULL DEFAULT '[]';
+   UPDATE rooms SET owner = (SELECT e.member_id FROM events e WHERE e.room = rooms.room AND e.seq = 1 AND e.type = 'join');`,
 ];
 
 /** A room is erasable (see HistoryStore.emptyRooms): the condition on a `rooms` row `r`. */
@@ -97,6 +109,10 @@ export class SqliteStore implements HistoryStore {
         `INSERT INTO rooms (room, last_seq, last_at) VALUES (?, ?, ?)
            ON CONFLICT (room) DO UPDATE SET last_seq = excluded.last_seq, last_at = max(last_at, excluded.last_at)`,
       ),
+      setOwner: db.prepare<[string, string]>('UPDATE rooms SET owner = ? WHERE room = ? AND owner IS NULL'),
+      roomInfo: db.prepare<[string], { owner: string | null; topic: string; moderators: string }>(
+        'SELECT owner, topic, moderators FROM rooms WHERE room = ?',
+      ),
       keepSeq: db.prepare<[string, number]>(
         `INSERT INTO rooms (room, last_seq, last_at) VALUES (?, ?, 0)
            ON CONFLICT (room) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)`,
@@ -112,6 +128,18 @@ export class SqliteStore implements HistoryStore {
       ),
       deleteRoomEvents: db.prepare<[string]>('DELETE FROM events WHERE room = ?'),
       deleteRoom: db.prepare<[string]>('DELETE FROM rooms WHERE room = ?'),
+      deleteRoomDirects: db.prepare<[string]>('DELETE FROM directs WHERE room = ?'),
+      deleteOldDirects: db.prepare<[string, number]>('DELETE FROM directs WHERE room = ? AND at < ?'),
+      keepDirect: db.prepare<[string, string, string, string, number, string]>(
+        'INSERT INTO directs (room, id, from_id, to_id, at, json) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      directsOf: db.prepare<{ room: string; member: string; limit: number }, { json: string }>(
+        `SELECT json FROM (
+           SELECT rowid AS n, at, json FROM directs WHERE room = @room AND from_id = @member
+           UNION
+           SELECT rowid AS n, at, json FROM directs WHERE room = @room AND to_id = @member)
+         ORDER BY at DESC, n DESC LIMIT @limit`,
+      ),
       deleteOld: db.prepare<{ room: string; before: string; limit: number }>(
         `DELETE FROM events WHERE room = @room AND seq IN (
            SELECT seq FROM (SELECT seq, json FROM events WHERE room = @room ORDER BY seq LIMIT @limit)
@@ -150,6 +178,11 @@ export class SqliteStore implements HistoryStore {
         touched.set(draft.room, Math.max(touched.get(draft.room) ?? 0, Date.parse(draft.ts) || 0));
       }
       for (const [room, at] of touched) this.#stmt.touchRoom.run(room, this.#latestSeq(room), at);
+      for (const [i, { draft, memberId }] of inputs.entries()) {
+        // the member whose join opens the log owns the room
+        if (draft.type === 'join' && (results[i] as AppendResult).event.seq === 1)
+          this.#stmt.setOwner.run(memberId, draft.room);
+      }
       return results;
     });
     this.#eraseOld = db.transaction((room: string, before: string, limit: number) => {
@@ -160,6 +193,7 @@ export class SqliteStore implements HistoryStore {
     this.#eraseRoom = db.transaction((room: string, before: number) => {
       if (!this.#stmt.erasable.get({ room, before })) return false;
       this.#stmt.deleteRoomEvents.run(room);
+      this.#stmt.deleteRoomDirects.run(room);
       this.#stmt.deleteRoom.run(room);
       this.#latest.delete(room);
       return true;
@@ -258,7 +292,24 @@ export class SqliteStore implements HistoryStore {
     return this.#eraseRoom(room, before);
   }
 
+  async roomInfo(room: string): Promise<RoomInfo> {
+    const row = this.#stmt.roomInfo.get(room);
+    return roomInfoOf(row?.owner ?? null, row?.topic ?? '', row?.moderators ?? '[]');
+  }
+
+  async keepDirect({ room, id, fromId, toId, at, json }: KeptDirect): Promise<void> {
+    this.#stmt.keepDirect.run(room, id, fromId, toId, at, json);
+  }
+
+  async directsOf(room: string, memberId: string, limit: number): Promise<string[]> {
+    return this.#stmt.directsOf
+      .all({ room, member: memberId, limit })
+      .map((r) => r.json)
+      .reverse();
+  }
+
   async eraseOldEvents(room: string, before: number, limit: number): Promise<number> {
+    this.#stmt.deleteOldDirects.run(room, before);
     return this.#eraseOld(room, new Date(before).toISOString(), limit);
   }
 
