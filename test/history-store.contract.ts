@@ -238,6 +238,105 @@ export function historyStoreContract(name: string, factory: StoreFactory): void 
     assert.deepEqual(await store.read(room, { limit: 10 }), [], 'never in the log');
   });
 
+  test(`${name}: amend changes a message and logs its event at once; refusals and no-ops store nothing`, async (t) => {
+    const { store } = await factory.open(t);
+    const room = freshRoom();
+    const original = await say(store, room, 'a', 'first text');
+    const id = (JSON.parse(original.event.json) as { id: string }).id;
+    const found = await store.findMessage(room, id);
+    assert.deepEqual(found, { seq: 1, memberId: 'a', json: original.event.json, state: null });
+    assert.equal(await store.findMessage(freshRoom(), id), null, 'per room');
+    const edit = (text: string): EventDraft => ({ type: 'edit', room, id, text, from: member('a'), ts: at(1) });
+    const refused = await store.amend(room, id, () => ({ code: 'forbidden', message: 'no' }));
+    assert.deepEqual(refused, { code: 'forbidden', message: 'no' });
+    assert.equal(await store.amend(room, id, () => null), null);
+    assert.equal(await store.amend(room, 'unknown', (m) => (m === null ? null : assert.fail('found'))), null);
+    assert.equal(await store.latestSeq(room), 1, 'nothing logged');
+    const result = await store.amend(room, id, (m) => ({
+      event: { draft: edit('second text'), memberId: 'a', msgId: id },
+      message: JSON.stringify({ ...JSON.parse(m?.json ?? '{}'), text: 'second text', edited: at(1) }),
+      state: '{"n":1}',
+    }));
+    assert.ok(result && !('code' in result));
+    assert.equal(result.event.seq, 2);
+    const [message, editEvent] = await store.read(room, { limit: 10 });
+    assert.equal(JSON.parse(message?.json ?? '').text, 'second text', 'reads show the message as it is now');
+    assert.equal(JSON.parse(editEvent?.json ?? '').text, 'second text', 'the edit event as logged');
+    assert.equal((await store.findMessage(room, id))?.state, '{"n":1}');
+  });
+
+  test(`${name}: erasing a message empties its edit events' texts and its replies' quotes`, async (t) => {
+    const { store } = await factory.open(t);
+    const room = freshRoom();
+    const target = await say(store, room, 'a', 'secret words');
+    const id = (JSON.parse(target.event.json) as { id: string }).id;
+    await store.amend(room, id, (m) => ({
+      event: {
+        draft: { type: 'edit', room, id, text: 'more secret', from: member('a'), ts: at(1) },
+        memberId: 'a',
+        msgId: id,
+      },
+      message: JSON.stringify({ ...JSON.parse(m?.json ?? '{}'), text: 'more secret' }),
+    }));
+    const quote = { id, from: member('a'), text: 'more secret' };
+    await store.append({
+      draft: { type: 'message', room, id: 'reply', from: member('b'), text: 'a reply', ts: at(1), replyTo: quote },
+      memberId: 'b',
+      replyTo: id,
+    });
+    await store.amend(room, id, (m) => ({
+      event: { draft: { type: 'delete', room, id, by: member('a'), ts: at(2) }, memberId: 'a', msgId: id },
+      message: JSON.stringify({ ...JSON.parse(m?.json ?? '{}'), text: '', deleted: true }),
+      erase: true,
+    }));
+    const all = await store.read(room, { limit: 10 });
+    const texts = all.flatMap((e) => {
+      const parsed = JSON.parse(e.json) as { text?: string; replyTo?: { text: string } };
+      return [parsed.text, parsed.replyTo?.text];
+    });
+    assert.equal(texts.filter((x) => x?.includes('secret')).length, 0, 'the text is in no read');
+    const reply = JSON.parse(all.find((e) => e.json.includes('"reply"'))?.json ?? '{}');
+    assert.deepEqual(reply.replyTo, { id, from: member('a'), text: '', deleted: true });
+    assert.equal(reply.text, 'a reply', 'the reply itself is unchanged');
+  });
+
+  test(`${name}: topic, role and ban effects are stored with their events; joinedOf knows who ever joined`, async (t) => {
+    const { store } = await factory.open(t);
+    const room = freshRoom();
+    await presence(store, room, 'join', 'owner', 0);
+    await presence(store, room, 'join', 'mod', 0);
+    const by = member('owner');
+    await store.append({
+      draft: { type: 'topic', room, text: 'about things', by, ts: at(0) },
+      memberId: 'owner',
+      effect: { kind: 'topic', text: 'about things' },
+    });
+    await store.append({
+      draft: { type: 'role', room, member: member('mod'), role: 'moderator', by, ts: at(0) },
+      memberId: 'owner',
+      effect: { kind: 'role', member: 'mod', role: 'moderator' },
+    });
+    assert.deepEqual(await store.roomInfo(room), {
+      topic: 'about things',
+      roles: { owner: 'owner', mod: 'moderator' },
+    });
+    await store.append({
+      draft: { type: 'role', room, member: member('mod'), role: 'member', by, ts: at(0) },
+      memberId: 'owner',
+      effect: { kind: 'role', member: 'mod', role: 'member' },
+    });
+    assert.deepEqual((await store.roomInfo(room)).roles, { owner: 'owner' });
+    assert.equal(await store.bannedUntil(room, 'mod'), 0);
+    await store.append({
+      draft: { type: 'kick', room, member: member('mod'), by, until: at(3), ts: at(0) },
+      memberId: 'owner',
+      effect: { kind: 'ban', member: 'mod', until: dayStart(3) },
+    });
+    assert.equal(await store.bannedUntil(room, 'mod'), dayStart(3));
+    assert.equal(await store.bannedUntil(freshRoom(), 'mod'), 0, 'per room');
+    assert.deepEqual([...(await store.joinedOf(room, ['mod', 'stranger', 'owner']))].sort(), ['mod', 'owner']);
+  });
+
   test(`${name}: ping answers while open`, async (t) => {
     const { store } = await factory.open(t);
     await store.ping();

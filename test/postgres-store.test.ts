@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
-import { PostgresStore } from '../src/chat/store/postgres.js';
+import { MIGRATIONS, PostgresStore } from '../src/chat/store/postgres.js';
 import { historyStoreContract } from './history-store.contract.js';
 import { TEST_DATABASE_URL } from './services.js';
 
@@ -59,7 +59,7 @@ test('PostgresStore: migrations are recorded and run once however many instances
   const { rows } = await client.query('SELECT version FROM roomchat_migrations ORDER BY version');
   assert.deepEqual(
     rows.map((r) => r.version),
-    [1, 2, 3, 4],
+    [1, 2, 3, 4, 5],
   );
 });
 
@@ -83,4 +83,52 @@ test('PostgresStore: instances starting at once on an empty database agree on on
       await admin.query(`DROP DATABASE ${name}`);
     }
   }
+});
+
+test('PostgresStore: a database of the first schema version opens under the current one and keeps every event', async (t) => {
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  const name = `roomchat_v1_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  t.after(async () => {
+    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    await admin.end();
+  });
+  const url = TEST_DATABASE_URL.replace(/\/[^/]+$/, `/${name}`);
+  // the first version's schema and data, as its code wrote them
+  const v1 = new pg.Client({ connectionString: url });
+  await v1.connect();
+  await v1.query(MIGRATIONS[0] as string);
+  await v1.query(
+    'CREATE TABLE roomchat_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now()); INSERT INTO roomchat_migrations (version) VALUES (1)',
+  );
+  const append = (type: string, member: string, body: string) =>
+    v1.query('SELECT seq FROM roomchat_append($1, $2, $3, NULL, $4, $5)', [
+      'old',
+      type,
+      member,
+      `{"type":"${type}","room":"old","seq":`,
+      `,${body},"ts":"2026-01-01T00:00:00.000Z"}`,
+    ]);
+  await append('join', 'a', '"member":{"id":"a","name":"A"}');
+  await append('message', 'a', '"id":"m1","from":{"id":"a","name":"A"},"text":"from v1"');
+  await v1.end();
+  const store = await PostgresStore.open({ connectionString: url, poolSize: 2 });
+  t.after(() => store.close());
+  assert.equal(await store.latestSeq('old'), 2);
+  assert.equal((await store.read('old', { limit: 10 })).length, 2, 'every event kept');
+  assert.equal((await store.findMessage('old', 'm1'))?.seq, 2, 'a message of v1 can be replied to and edited');
+  assert.deepEqual((await store.roomInfo('old')).roles, { a: 'owner' }, 'its owner is the member of seq 1');
+  const next = await store.append({
+    draft: {
+      type: 'message',
+      room: 'old',
+      id: 'm2',
+      from: { id: 'a', name: 'A' },
+      text: 'v2',
+      ts: new Date().toISOString(),
+    },
+    memberId: 'a',
+  });
+  assert.equal(next.event.seq, 3);
 });

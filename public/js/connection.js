@@ -3,9 +3,11 @@
 
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15000;
+/** The close of a kicked (or banned) member. */
+const CLOSE_KICKED = 4003;
 
 /**
- * @typedef {'connecting' | 'open' | 'reconnecting'} ConnectionState
+ * @typedef {'connecting' | 'open' | 'reconnecting' | 'removed'} ConnectionState
  * @typedef {{
  *   room: string,
  *   name: () => string,
@@ -60,9 +62,15 @@ export class RoomConnection {
       }
       this.#opts.onFrame(frame);
     };
-    socket.onclose = () => {
+    socket.onclose = (e) => {
       if (this.#socket !== socket || this.#stopped) return;
       this.#socket = null;
+      if (e.code === CLOSE_KICKED) {
+        // kicked or banned: coming back at once would only be refused again
+        this.#stopped = true;
+        this.#opts.onState('removed');
+        return;
+      }
       this.#scheduleRetry();
     };
   }

@@ -82,9 +82,11 @@ const connection = new RoomConnection({
   onState: (s, retryInMs) => {
     ui.banner.hidden = s === 'open' || (s === 'connecting' && state.lastSeq === null);
     ui.banner.textContent =
-      s === 'reconnecting'
-        ? `Reconnecting…${retryInMs ? ` (retrying in ${Math.ceil(retryInMs / 1000)} s)` : ''}`
-        : 'Connecting…';
+      s === 'removed'
+        ? 'You were removed from this room by its owner or a moderator.'
+        : s === 'reconnecting'
+          ? `Reconnecting…${retryInMs ? ` (retrying in ${Math.ceil(retryInMs / 1000)} s)` : ''}`
+          : 'Connecting…';
     document.body.classList.toggle('offline', s !== 'open');
     if (s !== 'open')
       for (const entry of state.outbox) timeline.setPendingStatus(entry.clientMsgId, 'waiting for connection');
@@ -102,6 +104,12 @@ function handleFrame(frame) {
     case 'join':
     case 'leave':
     case 'rename':
+    case 'edit':
+    case 'delete':
+    case 'react':
+    case 'topic':
+    case 'role':
+    case 'kick':
       return applyEvent(frame, true);
     case 'typing':
       return showTyping(frame.member);
@@ -141,6 +149,12 @@ function welcome(frame) {
  * @param {boolean} live
  */
 function applyEvent(event, live) {
+  if (event.type !== 'message' && event.type !== 'join' && event.type !== 'leave' && event.type !== 'rename') {
+    // edits, deletions, reactions, topic, roles and kicks are shown by the v2 page; a reload shows
+    // their effect on the messages (reads hold the present state)
+    if (state.lastSeq !== null && event.seq > state.lastSeq && live) state.lastSeq = event.seq;
+    return;
+  }
   const own = state.me !== null && event.type === 'message' && event.from.id === state.me.id;
   if (event.type === 'message' && own && event.clientMsgId) acknowledged(event.clientMsgId);
   const isNew = timeline.addEvent(event, { own, live });

@@ -80,8 +80,8 @@ export class Timeline {
   }
 
   /**
-   * Show a logged event once, in seq order.
-   * @param {import('./types.js').ChatEvent} event
+   * Show a logged event once, in seq order (the kinds this page shows).
+   * @param {Extract<import('./types.js').ChatEvent, { type: 'message' | 'join' | 'leave' | 'rename' }>} event
    * @param {{ own: boolean, live: boolean }} how
    * @returns {boolean} false when it was shown already
    */

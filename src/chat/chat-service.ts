@@ -125,6 +125,7 @@ export class ChatService {
     });
     const ctx: ChatContext = {
       hub: this.#hub,
+      history: options.store,
       presence: this.presence,
       limiter,
       addressLimiter: options.addressLimiter ?? new MemoryRateLimiter(addressRate(options.rateLimitPerIpPerSec, clock)),

@@ -11,6 +11,8 @@ const OPEN = 1;
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_POLICY = 1008;
 export const CLOSE_TRY_AGAIN_LATER = 1013;
+/** Kicked or banned from the room (PROTOCOL.md v2). */
+export const CLOSE_KICKED = 4003;
 
 export class Connection {
   #closing = false;

@@ -4,16 +4,53 @@
  */
 import { type Static, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { CLIENT_MSG_ID_MAX, codePoints, TEXT_MAX, UID_PATTERN } from '../shared/rules.js';
+import { CLIENT_MSG_ID_MAX, codePoints, isEmoji, REACTIONS_MAX, TEXT_MAX, UID_PATTERN } from '../shared/rules.js';
 
-export { CLIENT_MSG_ID_MAX, TEXT_MAX };
+export { CLIENT_MSG_ID_MAX, isEmoji, REACTIONS_MAX, TEXT_MAX };
 
 const ClientMsgId = Type.Optional(Type.String({ minLength: 1, maxLength: CLIENT_MSG_ID_MAX }));
+
+/** Most members a message mentions (PROTOCOL.md v2). */
+export const MENTIONS_MAX = 20;
+/** Code points of the text a Quote carries. */
+export const QUOTE_MAX = 200;
+
+const MessageId = Type.String({ minLength: 1, maxLength: 64 });
 
 export const MessageFrameSchema = Type.Object({
   type: Type.Literal('message'),
   text: Type.String(),
   clientMsgId: ClientMsgId,
+  replyTo: Type.Optional(MessageId),
+  mentions: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: MENTIONS_MAX })),
+});
+export const EditFrameSchema = Type.Object({
+  type: Type.Literal('edit'),
+  id: MessageId,
+  text: Type.String(),
+  clientMsgId: ClientMsgId,
+});
+export const DeleteFrameSchema = Type.Object({ type: Type.Literal('delete'), id: MessageId });
+/** Code points of a room topic, and the longest kick (a week, in minutes). */
+export const TOPIC_MAX = 200;
+export const KICK_MAX_MINUTES = 10080;
+
+export const TopicFrameSchema = Type.Object({ type: Type.Literal('topic'), text: Type.String() });
+export const RoleFrameSchema = Type.Object({
+  type: Type.Literal('role'),
+  member: Type.String({ minLength: 1, maxLength: 64 }),
+  role: Type.Union([Type.Literal('moderator'), Type.Literal('member')]),
+});
+export const KickFrameSchema = Type.Object({
+  type: Type.Literal('kick'),
+  member: Type.String({ minLength: 1, maxLength: 64 }),
+  minutes: Type.Integer({ minimum: 0, maximum: KICK_MAX_MINUTES }),
+});
+export const ReactFrameSchema = Type.Object({
+  type: Type.Literal('react'),
+  id: MessageId,
+  emoji: Type.String({ minLength: 1, maxLength: 32 }),
+  on: Type.Boolean(),
 });
 export const TypingFrameSchema = Type.Object({ type: Type.Literal('typing') });
 export const RenameFrameSchema = Type.Object({ type: Type.Literal('rename'), name: Type.String() });
@@ -37,13 +74,35 @@ export type MessageFrame = Static<typeof MessageFrameSchema>;
 export type TypingFrame = Static<typeof TypingFrameSchema>;
 export type RenameFrame = Static<typeof RenameFrameSchema>;
 export type DirectFrame = Static<typeof DirectFrameSchema>;
-export type ClientFrame = MessageFrame | TypingFrame | RenameFrame | DirectFrame;
+export type EditFrame = Static<typeof EditFrameSchema>;
+export type DeleteFrame = Static<typeof DeleteFrameSchema>;
+export type ReactFrame = Static<typeof ReactFrameSchema>;
+export type TopicFrame = Static<typeof TopicFrameSchema>;
+export type RoleFrame = Static<typeof RoleFrameSchema>;
+export type KickFrame = Static<typeof KickFrameSchema>;
+export type ClientFrame =
+  | MessageFrame
+  | TypingFrame
+  | RenameFrame
+  | DirectFrame
+  | EditFrame
+  | DeleteFrame
+  | ReactFrame
+  | TopicFrame
+  | RoleFrame
+  | KickFrame;
 
 const validators = {
   message: Compile(MessageFrameSchema),
   typing: Compile(TypingFrameSchema),
   rename: Compile(RenameFrameSchema),
   direct: Compile(DirectFrameSchema),
+  edit: Compile(EditFrameSchema),
+  delete: Compile(DeleteFrameSchema),
+  react: Compile(ReactFrameSchema),
+  topic: Compile(TopicFrameSchema),
+  role: Compile(RoleFrameSchema),
+  kick: Compile(KickFrameSchema),
 };
 type FrameType = keyof typeof validators;
 
@@ -63,6 +122,8 @@ export interface Refusal {
   code: ErrorCode;
   message: string;
   clientMsgId?: string;
+  /** `banned`: when the ban ends. */
+  until?: string;
 }
 
 export type Parsed = { ok: true; frame: ClientFrame } | ({ ok: false } & Refusal);
@@ -117,6 +178,19 @@ export interface Member {
   name: string;
 }
 
+/** The message a reply answers: its first QUOTE_MAX code points (emptied once it is deleted). */
+export interface Quote {
+  id: string;
+  from: Member;
+  text: string;
+  deleted?: true;
+}
+
+export interface Reaction {
+  emoji: string;
+  members: string[];
+}
+
 export interface MessageEvent {
   type: 'message';
   room: string;
@@ -126,6 +200,67 @@ export interface MessageEvent {
   text: string;
   ts: string;
   clientMsgId?: string;
+  replyTo?: Quote;
+  mentions?: string[];
+  /** As reads show it: the time of the last edit. */
+  edited?: string;
+  /** As reads show it: deleted, its text and everything else erased. */
+  deleted?: true;
+  reactions?: Reaction[];
+}
+export interface EditEvent {
+  type: 'edit';
+  room: string;
+  seq: number;
+  id: string;
+  text: string;
+  from: Member;
+  ts: string;
+  clientMsgId?: string;
+}
+export interface ReactEvent {
+  type: 'react';
+  room: string;
+  seq: number;
+  id: string;
+  emoji: string;
+  on: boolean;
+  from: Member;
+  ts: string;
+}
+export interface TopicEvent {
+  type: 'topic';
+  room: string;
+  seq: number;
+  text: string;
+  by: Member;
+  ts: string;
+}
+export interface RoleEvent {
+  type: 'role';
+  room: string;
+  seq: number;
+  member: Member;
+  role: 'moderator' | 'member';
+  by: Member;
+  ts: string;
+}
+export interface KickEvent {
+  type: 'kick';
+  room: string;
+  seq: number;
+  member: Member;
+  by: Member;
+  until: string;
+  ts: string;
+}
+export interface DeleteEvent {
+  type: 'delete';
+  room: string;
+  seq: number;
+  id: string;
+  by: Member;
+  ts: string;
 }
 export interface JoinEvent {
   type: 'join';
@@ -150,14 +285,30 @@ export interface RenameEvent {
   ts: string;
 }
 /** A logged event: every frame with a seq. */
-export type ChatEvent = MessageEvent | JoinEvent | LeaveEvent | RenameEvent;
+export type ChatEvent =
+  | MessageEvent
+  | JoinEvent
+  | LeaveEvent
+  | RenameEvent
+  | EditEvent
+  | DeleteEvent
+  | ReactEvent
+  | TopicEvent
+  | RoleEvent
+  | KickEvent;
 
 /** An event before the store gave it its seq. */
 export type EventDraft =
   | Omit<MessageEvent, 'seq'>
   | Omit<JoinEvent, 'seq'>
   | Omit<LeaveEvent, 'seq'>
-  | Omit<RenameEvent, 'seq'>;
+  | Omit<RenameEvent, 'seq'>
+  | Omit<EditEvent, 'seq'>
+  | Omit<DeleteEvent, 'seq'>
+  | Omit<ReactEvent, 'seq'>
+  | Omit<TopicEvent, 'seq'>
+  | Omit<RoleEvent, 'seq'>
+  | Omit<KickEvent, 'seq'>;
 
 export interface TypingFrameOut {
   type: 'typing';
@@ -196,10 +347,12 @@ export interface ErrorFrameOut {
   code: ErrorCode;
   message: string;
   clientMsgId?: string;
+  until?: string;
 }
 
 export function errorFrame(refusal: Refusal): string {
   const frame: ErrorFrameOut = { type: 'error', code: refusal.code, message: refusal.message };
   if (refusal.clientMsgId !== undefined) frame.clientMsgId = refusal.clientMsgId;
+  if (refusal.until !== undefined) frame.until = refusal.until;
   return JSON.stringify(frame);
 }

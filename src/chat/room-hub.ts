@@ -8,9 +8,16 @@ import type { MessageBus } from './bus/message-bus.js';
 import type { Clock } from './clock.js';
 import { timestamp } from './clock.js';
 import type { PresenceTracker } from './presence/presence.js';
-import type { Member } from './protocol.js';
+import type { Member, Refusal } from './protocol.js';
 import type { RoomRegistry } from './room-registry.js';
-import type { AppendInput, AppendResult, HistoryStore, KeptDirect, StoredEvent } from './store/history-store.js';
+import type {
+  AppendInput,
+  AppendResult,
+  Change,
+  HistoryStore,
+  KeptDirect,
+  StoredEvent,
+} from './store/history-store.js';
 import type { ChatLogger, ChatObserver, ReportFailure } from './types.js';
 
 export interface RoomHubOptions {
@@ -81,6 +88,11 @@ export class RoomHub {
   /** Store an event; shutdown waits for every append started before it. */
   append(input: AppendInput): Promise<AppendResult> {
     return this.#track(this.#opts.store.append(input));
+  }
+
+  /** Change a message and log the event saying so (see HistoryStore.amend); tracked as an append. */
+  amend(room: string, id: string, change: Change): Promise<AppendResult | Refusal | null> {
+    return this.#track(this.#opts.store.amend(room, id, change));
   }
 
   /** Keep a direct message for its two members; shutdown waits for it as for an append. */

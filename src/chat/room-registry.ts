@@ -5,7 +5,7 @@
  * Where each connection stands in its room's log (its `Seat`) is written here and nowhere else.
  */
 import { type Clock, systemClock, type Timer } from './clock.js';
-import { CLOSE_TRY_AGAIN_LATER, type Connection } from './connection.js';
+import { CLOSE_KICKED, CLOSE_TRY_AGAIN_LATER, type Connection } from './connection.js';
 import { textFrame, writeFrame } from './frame.js';
 import type { StoredEvent } from './store/history-store.js';
 
@@ -13,6 +13,10 @@ import type { StoredEvent } from './store/history-store.js';
 const RESYNC_MAX = 5000;
 
 export { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TRY_AGAIN_LATER } from './connection.js';
+
+/** How a stored kick event's JSON begins (store/shared.ts writes the type first). */
+const KICK_PREFIX = '{"type":"kick",';
+const kickedMember = (json: string) => (JSON.parse(json) as { member?: { id?: string } }).member?.id;
 
 export interface RegistryOptions {
   /** Unsent bytes a socket may hold before it is closed with 1013. */
@@ -236,7 +240,12 @@ export class RoomRegistry {
   }
 
   #sendEvent(seat: SeatState, frame: Buffer, json: string, seq: number): void {
-    if (this.#sendFrame(seat, frame, json)) seat.lastSeq = seq;
+    if (!this.#sendFrame(seat, frame, json)) return;
+    seat.lastSeq = seq;
+    // a kick reaches the kicked member too, and then closes its connection, wherever it is
+    if (json.startsWith(KICK_PREFIX) && kickedMember(json) === seat.conn.memberId) {
+      seat.conn.close(CLOSE_KICKED, 'kicked from the room');
+    }
   }
 
   /** Write to one socket; false when it was dead (dropped) or too slow (closed 1013). */

@@ -184,12 +184,13 @@ export class Session implements Peer, Joiner {
   }
 
   async #drain(): Promise<void> {
-    if (this.#busy || !this.#welcomed) return;
+    // a connection closing (refused at its welcome: banned; or kicked) handles nothing more
+    if (this.#busy || !this.#welcomed || this.conn.closing) return;
     this.#busy = true;
     try {
       const inbox = this.#inbox;
       let inARow = 0;
-      while (inbox && this.#head < inbox.length) {
+      while (inbox && this.#head < inbox.length && !this.conn.closing) {
         const [data, isBinary, size] = inbox[this.#head] as Received;
         inbox[this.#head++] = HANDLED; // the frame's bytes go now, not at the next compaction
         this.#queuedBytes -= size;

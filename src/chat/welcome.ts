@@ -9,9 +9,9 @@
  * The socket may close at any await: it is then released, and its leave (if any) follows the join.
  */
 import { type Clock, timestamp } from './clock.js';
-import type { Connection } from './connection.js';
+import { CLOSE_KICKED, type Connection } from './connection.js';
 import type { PresenceTracker } from './presence/presence.js';
-import type { Member, WelcomeFrame } from './protocol.js';
+import { errorFrame, type Member, type WelcomeFrame } from './protocol.js';
 import type { RoomHub } from './room-hub.js';
 import type { RoomRegistry, Seat } from './room-registry.js';
 import type { HistoryStore, StoredEvent } from './store/history-store.js';
@@ -49,6 +49,14 @@ export async function welcome(deps: WelcomeDeps, joiner: Joiner, requested: Memb
   const { store, registry, hub, presence, clock } = deps;
   const { conn } = joiner;
   const room = conn.room;
+  // a kicked member's handshake gets only the error, until its ban ends
+  const until = await store.bannedUntil(room, requested.id);
+  if (until > clock.now()) {
+    const at = new Date(until).toISOString();
+    conn.sendFrame(errorFrame({ code: 'banned', message: `you were removed from this room until ${at}`, until: at }));
+    conn.close(CLOSE_KICKED, 'banned');
+    return joiner.release();
+  }
   const seat = registry.add(conn);
   joiner.seated(seat);
   await hub.watch(room);

@@ -94,6 +94,18 @@ export function suffixedName(name: string, k: number): string {
   return cut.trimEnd() + suffix;
 }
 
+/** Most UTF-8 bytes of a reaction's emoji, and most different emoji on one message. */
+export const EMOJI_MAX_BYTES = 32;
+export const REACTIONS_MAX = 20;
+const PICTOGRAPH_RE = /\p{Extended_Pictographic}|\p{Regional_Indicator}{2}/u;
+
+/** A reaction's emoji: one grapheme cluster (as people see one character) holding an emoji. */
+export function isEmoji(emoji: string): boolean {
+  if (new TextEncoder().encode(emoji).length > EMOJI_MAX_BYTES) return false;
+  const graphemes = [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(emoji)];
+  return graphemes.length === 1 && PICTOGRAPH_RE.test(emoji);
+}
+
 export function isValidUid(uid: string): boolean {
   return UID_RE.test(uid);
 }

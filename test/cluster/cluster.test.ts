@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
+import WebSocket from 'ws';
 import { type Client, connect, type Frame, getJson, newRoom, newUid, sleep, until } from '../helpers.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../services.js';
 import { CuttableProxy, type Instance, PrivateRedis, startCluster } from './harness.js';
@@ -222,4 +223,30 @@ test('PostgreSQL unreachable: a message gets unavailable, nothing is half-writte
   const h = await history(node, room);
   assert.equal(h.filter((e) => e.text === 'while down').length, 1);
   assertGapFree(h, 'history');
+});
+
+test('a kick on one instance closes the member on another; the ban holds there; edits reach everyone', async (t) => {
+  const [a, b] = (await startCluster(t, { instances: 2 })) as [Instance, Instance];
+  const room = newRoom('kick');
+  const owner = await connect(a.ws, room, { uid: newUid(), name: 'Owner' });
+  const uid = newUid();
+  const kicked = await connect(b.ws, room, { uid, name: 'Xavier' });
+  const m = await kicked.say('soon edited');
+  kicked.send({ type: 'edit', id: m.id, text: 'edited on b', clientMsgId: 'e1' });
+  const edit = await owner.next('edit', 5000);
+  assert.deepEqual([edit.id, edit.text], [m.id, 'edited on b'], 'an edit on b reaches a');
+  owner.send({ type: 'kick', member: kicked.id, minutes: 10 });
+  const k = await owner.next('kick', 5000);
+  assert.equal((await kicked.next('kick', 5000)).seq, k.seq, 'the kick event reaches the member on b');
+  assert.equal((await kicked.closed).code, 4003, 'and closes it there');
+  const again = await new Promise<{ code: number; first: string }>((resolve) => {
+    const ws = new WebSocket(`${b.ws}/ws?room=${room}&uid=${uid}`);
+    let first = '';
+    ws.on('message', (d) => {
+      first ||= String(d);
+    });
+    ws.on('close', (code) => resolve({ code, first }));
+  });
+  assert.equal(again.code, 4003, 'the ban holds on b');
+  assert.equal(JSON.parse(again.first).code, 'banned');
 });

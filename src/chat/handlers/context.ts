@@ -5,10 +5,10 @@
  */
 import type { Clock } from '../clock.js';
 import type { PresenceTracker } from '../presence/presence.js';
-import type { Member, Refusal } from '../protocol.js';
+import type { Member, MessageEvent, Refusal } from '../protocol.js';
 import type { RateLimit } from '../rate-limit/rate-limit.js';
 import type { RoomHub } from '../room-hub.js';
-import type { AppendInput, AppendResult } from '../store/history-store.js';
+import type { AppendInput, AppendResult, Change, HistoryStore } from '../store/history-store.js';
 import type { ChatObserver, ReportFailure } from '../types.js';
 
 /** The connection a frame came from. */
@@ -27,6 +27,8 @@ export interface Peer {
 
 export interface ChatContext {
   readonly hub: RoomHub;
+  /** The log, for what handlers look up in it (messages by id, who joined, roles). */
+  readonly history: HistoryStore;
   readonly presence: PresenceTracker;
   readonly limiter: RateLimit;
   /** The bucket every member from one address shares, taken with the member's own. */
@@ -61,6 +63,56 @@ export async function admit(peer: Peer, ctx: ChatContext, clientMsgId?: string):
   if (await ctx.addressLimiter.take(peer.address)) return true;
   peer.refuse({ code: 'rate_limited', message: 'slow down: too many messages from your address', clientMsgId });
   return false;
+}
+
+/** A message of the room, parsed, when it exists and is not deleted. */
+export async function liveMessage(ctx: ChatContext, room: string, id: string): Promise<MessageEvent | null> {
+  const found = await ctx.history.findMessage(room, id);
+  if (!found) return null;
+  const message = JSON.parse(found.json) as MessageEvent;
+  return message.deleted ? null : message;
+}
+
+export const notFound = (id: string, clientMsgId?: string): Refusal => ({
+  code: 'not_found',
+  message: `no message ${id.slice(0, 64)} in this room`,
+  ...(clientMsgId === undefined ? {} : { clientMsgId }),
+});
+
+/**
+ * Amend a message through the room hub and deliver the event; a refusal goes back to the peer, a
+ * retry of an acknowledged change gets the original event. False when nothing was logged.
+ */
+export async function amend(
+  peer: Peer,
+  ctx: ChatContext,
+  id: string,
+  change: Change,
+  clientMsgId?: string,
+): Promise<boolean> {
+  if (ctx.hub.closing) {
+    peer.refuse({ code: 'unavailable', message: 'the server is restarting: retry', clientMsgId });
+    return false;
+  }
+  let result: Awaited<ReturnType<HistoryStore['amend']>>;
+  try {
+    result = await ctx.hub.amend(peer.room, id, change);
+  } catch (err) {
+    ctx.reportFailure('append', err, { room: peer.room }, 'amend failed');
+    peer.refuse({ code: 'unavailable', message: 'could not store the change: retry', clientMsgId });
+    return false;
+  }
+  if (result === null) return false;
+  if ('code' in result) {
+    peer.refuse(result);
+    return false;
+  }
+  if (result.duplicate) {
+    peer.send(result.event.json);
+    return false;
+  }
+  ctx.hub.publish(peer.room, result.event);
+  return true;
 }
 
 /** Store an event for a peer's frame; when that fails (or the server is closing) the peer is told to retry. */

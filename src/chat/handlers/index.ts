@@ -4,8 +4,12 @@
  */
 import type { ClientFrame } from '../protocol.js';
 import type { Handler } from './context.js';
+import { deleteMessage } from './delete.js';
 import { direct } from './direct.js';
+import { edit } from './edit.js';
 import { message } from './message.js';
+import { kick, role, topic } from './moderation.js';
+import { react } from './react.js';
 import { rename } from './rename.js';
 import { typing } from './typing.js';
 
@@ -14,4 +18,10 @@ export const handlers: { [T in ClientFrame['type']]: Handler<Extract<ClientFrame
   typing,
   rename,
   direct,
+  edit,
+  delete: deleteMessage,
+  react,
+  topic,
+  role,
+  kick,
 };

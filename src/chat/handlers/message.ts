@@ -1,8 +1,11 @@
-/** `message`: a text for the room, logged; its own copy is the sender's acknowledgement. */
+/**
+ * `message`: a text for the room, logged; its own copy is the sender's acknowledgement. A reply
+ * carries the Quote of the message it answers; mentions keep the ids of members who ever joined.
+ */
 import { randomUUID } from 'node:crypto';
 import { timestamp } from '../clock.js';
-import { checkText, type MessageFrame } from '../protocol.js';
-import { admit, type Handler, store } from './context.js';
+import { checkText, type MessageFrame, QUOTE_MAX, type Quote } from '../protocol.js';
+import { admit, type Handler, liveMessage, notFound, store } from './context.js';
 
 export const message: Handler<MessageFrame> = async (peer, frame, ctx) => {
   const startedAt = performance.now();
@@ -10,6 +13,19 @@ export const message: Handler<MessageFrame> = async (peer, frame, ctx) => {
   const text = checkText(frame.text);
   if (!text.ok) return peer.refuse({ code: 'invalid_text', message: text.message, clientMsgId });
   if (!(await admit(peer, ctx, clientMsgId))) return;
+  let replyTo: Quote | undefined;
+  if (frame.replyTo !== undefined) {
+    const original = await liveMessage(ctx, peer.room, frame.replyTo);
+    if (!original) return peer.refuse(notFound(frame.replyTo, clientMsgId));
+    replyTo = { id: original.id, from: original.from, text: [...original.text].slice(0, QUOTE_MAX).join('') };
+  }
+  let mentions: string[] | undefined;
+  if (frame.mentions !== undefined && frame.mentions.length > 0) {
+    const asked = [...new Set(frame.mentions)];
+    const joined = await ctx.history.joinedOf(peer.room, asked);
+    const kept = asked.filter((id) => joined.has(id));
+    if (kept.length > 0) mentions = kept;
+  }
   const stored = await store(peer, ctx, {
     draft: {
       type: 'message',
@@ -19,9 +35,12 @@ export const message: Handler<MessageFrame> = async (peer, frame, ctx) => {
       text: text.text,
       ts: timestamp(ctx.clock),
       ...(clientMsgId === undefined ? {} : { clientMsgId }),
+      ...(replyTo === undefined ? {} : { replyTo }),
+      ...(mentions === undefined ? {} : { mentions }),
     },
     memberId: peer.memberId,
     clientMsgId,
+    replyTo: replyTo?.id,
   });
   if (!stored) return;
   if (stored.duplicate) {

@@ -2,7 +2,7 @@
  * HistoryStore: the durable log of each room, and the only source of `seq`. Every implementation
  * passes the same contract suite (test/history-store.contract.ts).
  */
-import type { EventDraft } from '../protocol.js';
+import type { EventDraft, Refusal } from '../protocol.js';
 
 /** An event as stored: its seq and its JSON text, sent as is to every client. */
 export interface StoredEvent {
@@ -21,7 +21,44 @@ export interface AppendInput {
   /** Who the event is about or from; the idempotency key is (room, memberId, clientMsgId). */
   memberId: string;
   clientMsgId?: string;
+  /** The message an edit, delete or react is about (a message's own id is taken from its draft). */
+  msgId?: string;
+  /** The message a reply answers (its quote is emptied when that message is deleted). */
+  replyTo?: string;
+  /** What the event changes in the room, applied in the same transaction. */
+  effect?: RoomEffect;
 }
+
+/** A change to what the store keeps of a room besides its log. */
+export type RoomEffect =
+  | { kind: 'topic'; text: string }
+  | { kind: 'role'; member: string; role: 'moderator' | 'member' }
+  | { kind: 'ban'; member: string; until: number };
+
+/** A message as the log holds it now. */
+export interface FoundMessage {
+  seq: number;
+  /** The author's member id. */
+  memberId: string;
+  /** Its JSON text as reads show it (edited text, `deleted`, reactions). */
+  json: string;
+  /** What only the server keeps of it (the order its reactions came in), as the last amendment left it. */
+  state: string | null;
+}
+
+/** What `amend` stores: the event saying what changed, and the message as it is after it. */
+export interface Amendment {
+  event: AppendInput;
+  /** The message's new JSON text (its seq unchanged). */
+  message: string;
+  /** Its new server-side state; unchanged when absent. */
+  state?: string;
+  /** The message was deleted: its edit events are read with `text: ""`, its replies' quotes emptied. */
+  erase?: boolean;
+}
+
+/** Decide a change from the message as it is (null: no such message in the room). */
+export type Change = (found: FoundMessage | null) => Amendment | Refusal | null;
 
 export interface ReadOptions {
   /** Only events with seq > afterSeq. @default 0 */
@@ -67,8 +104,20 @@ export interface HistoryStore {
   latestSeq(room: string): Promise<number>;
   /** Members the log says are in the room (joined, not left), with their latest names. */
   loggedMembers(room: string): Promise<LoggedMember[]>;
+  /** Those of `ids` that ever joined the room. */
+  joinedOf(room: string, ids: readonly string[]): Promise<Set<string>>;
+  /** The message of the room with this id, as it is now; null when there is none. */
+  findMessage(room: string, id: string): Promise<FoundMessage | null>;
+  /**
+   * Change a message and log the event saying so, in one transaction, deciding from the message as
+   * it is inside it (so concurrent changes never undo each other): `change` returns the amendment,
+   * a refusal (nothing stored), or null (nothing to do: nothing stored, nothing said).
+   */
+  amend(room: string, id: string, change: Change): Promise<AppendResult | Refusal | null>;
   /** The room's topic and roles (the owner: the member whose join is seq 1). */
   roomInfo(room: string): Promise<RoomInfo>;
+  /** When the member's ban from the room ends (ms); 0 when it has none. */
+  bannedUntil(room: string, memberId: string): Promise<number>;
   /** Keep a delivered direct message for its two members. */
   keepDirect(direct: KeptDirect): Promise<void>;
   /** JSON texts of the newest `limit` direct messages the member sent or received in the room, ascending by time. */

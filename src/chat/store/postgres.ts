@@ -5,20 +5,24 @@
  * @see https://node-postgres.com
  */
 import pg from 'pg';
+import type { Refusal } from '../protocol.js';
 import type {
   AppendInput,
   AppendResult,
+  Change,
+  FoundMessage,
   HistoryStore,
   KeptDirect,
   LoggedMember,
   ReadOptions,
+  RoomEffect,
   RoomInfo,
   StoredEvent,
 } from './history-store.js';
-import { presenceFromRows, roomInfoOf, splitAroundSeq } from './shared.js';
+import { erasedEdit, erasedQuote, moderatorsAfter, presenceFromRows, roomInfoOf, splitAroundSeq } from './shared.js';
 
 /** Versioned migrations, applied in order under an advisory lock; never edit one that shipped. */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE rooms (
      room TEXT PRIMARY KEY,
      last_seq BIGINT NOT NULL
@@ -142,6 +146,48 @@ const MIGRATIONS: readonly string[] = [
        VALUES (p_room, v_seq, p_type, p_member, p_cmid, p_head || v_seq || p_tail);
      RETURN QUERY SELECT v_seq, p_head || v_seq || p_tail, FALSE;
    END $$;`,
+  // 5: a message's id (and the message an edit, delete or react is about), and what a reply
+  // answers; the append takes both (the 7-argument form stays for a rolling upgrade)
+  `ALTER TABLE events ADD COLUMN msg_id TEXT;
+   ALTER TABLE events ADD COLUMN reply_to TEXT;
+   ALTER TABLE events ADD COLUMN state TEXT;
+   UPDATE events SET msg_id = (json::json ->> 'id') WHERE type = 'message';
+   CREATE INDEX events_msg ON events (room, msg_id) WHERE msg_id IS NOT NULL;
+   CREATE INDEX events_reply ON events (room, reply_to) WHERE reply_to IS NOT NULL;
+   CREATE TABLE bans (room TEXT NOT NULL, member_id TEXT NOT NULL, until BIGINT NOT NULL,
+                      PRIMARY KEY (room, member_id));
+   CREATE FUNCTION roomchat_append(p_room TEXT, p_type TEXT, p_member TEXT, p_cmid TEXT,
+                                   p_head TEXT, p_tail TEXT, p_at BIGINT, p_msg_id TEXT, p_reply_to TEXT)
+   RETURNS TABLE (seq BIGINT, json TEXT, duplicate BOOLEAN) LANGUAGE plpgsql AS $$
+   DECLARE
+     v_seq BIGINT;
+   BEGIN
+     INSERT INTO rooms (room, last_seq, last_at) VALUES (p_room, 0, p_at) ON CONFLICT (room) DO NOTHING;
+     SELECT r.last_seq INTO v_seq FROM rooms r WHERE r.room = p_room FOR UPDATE;
+     IF NOT FOUND THEN RAISE EXCEPTION 'room % was erased meanwhile', p_room; END IF;
+     IF p_cmid IS NOT NULL THEN
+       RETURN QUERY SELECT e.seq, e.json, TRUE FROM events e
+         WHERE e.room = p_room AND e.member_id = p_member AND e.client_msg_id = p_cmid;
+       IF FOUND THEN RETURN; END IF;
+     END IF;
+     v_seq := v_seq + 1;
+     IF p_type = 'message' THEN
+       UPDATE rooms SET last_seq = v_seq WHERE room = p_room;
+     ELSIF v_seq = 1 AND p_type = 'join' THEN
+       UPDATE rooms SET last_seq = v_seq, last_at = GREATEST(last_at, p_at), owner = p_member WHERE room = p_room;
+     ELSE
+       UPDATE rooms SET last_seq = v_seq, last_at = GREATEST(last_at, p_at) WHERE room = p_room;
+     END IF;
+     INSERT INTO events (room, seq, type, member_id, client_msg_id, json, msg_id, reply_to)
+       VALUES (p_room, v_seq, p_type, p_member, p_cmid, p_head || v_seq || p_tail, p_msg_id, p_reply_to);
+     RETURN QUERY SELECT v_seq, p_head || v_seq || p_tail, FALSE;
+   END $$;
+   CREATE OR REPLACE FUNCTION roomchat_append(p_room TEXT, p_type TEXT, p_member TEXT, p_cmid TEXT,
+                                              p_head TEXT, p_tail TEXT, p_at BIGINT)
+   RETURNS TABLE (seq BIGINT, json TEXT, duplicate BOOLEAN) LANGUAGE sql AS $$
+     SELECT * FROM roomchat_append(p_room, p_type, p_member, p_cmid, p_head, p_tail, p_at,
+                                   CASE WHEN p_type = 'message' THEN (p_head || '0' || p_tail)::json ->> 'id' END, NULL)
+   $$;`,
 ];
 
 /** A room is erasable (see HistoryStore.emptyRooms): the condition on a `rooms` row `r`; $1 is `before`. */
@@ -182,15 +228,108 @@ export class PostgresStore implements HistoryStore {
     return new PostgresStore(pool);
   }
 
-  async append({ draft, memberId, clientMsgId }: AppendInput): Promise<AppendResult> {
-    const [head, tail] = splitAroundSeq(draft);
-    const { rows } = await this.#pool.query<{ seq: string; json: string; duplicate: boolean }>(
-      'SELECT seq, json, duplicate FROM roomchat_append($1, $2, $3, $4, $5, $6, $7)',
-      [draft.room, draft.type, memberId, clientMsgId ?? null, head, tail, Date.parse(draft.ts) || 0],
+  append(input: AppendInput): Promise<AppendResult> {
+    if (!input.effect) return appendOn(this.#pool, input);
+    return this.#inTransaction(async (client) => {
+      const result = await appendOn(client, input);
+      if (!result.duplicate) await applyEffect(client, input.draft.room, input.effect as RoomEffect);
+      return result;
+    });
+  }
+
+  async #inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollbackErr: Error) => {
+        broken = rollbackErr; // the connection is unusable: the pool drops it
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async bannedUntil(room: string, memberId: string): Promise<number> {
+    const { rows } = await this.#pool.query<{ until: string }>(
+      'SELECT until FROM bans WHERE room = $1 AND member_id = $2',
+      [room, memberId],
     );
-    const row = rows[0];
-    if (!row) throw new Error('roomchat_append returned nothing');
-    return { event: { seq: Number(row.seq), json: row.json }, duplicate: row.duplicate };
+    return Number(rows[0]?.until ?? 0);
+  }
+
+  async joinedOf(room: string, ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const { rows } = await this.#pool.query<{ id: string }>(
+      "SELECT DISTINCT member_id AS id FROM events WHERE room = $1 AND type = 'join' AND member_id = ANY($2)",
+      [room, ids],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async findMessage(room: string, id: string): Promise<FoundMessage | null> {
+    const { rows } = await this.#pool.query<MessageRow>(
+      "SELECT seq, member_id, json, state FROM events WHERE room = $1 AND msg_id = $2 AND type = 'message'",
+      [room, id],
+    );
+    return foundOf(rows[0]);
+  }
+
+  /** The message's row is locked first, then (by the append) the room's, as every amend does. */
+  async amend(room: string, id: string, change: Change): Promise<AppendResult | Refusal | null> {
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<MessageRow>(
+        "SELECT seq, member_id, json, state FROM events WHERE room = $1 AND msg_id = $2 AND type = 'message' FOR UPDATE",
+        [room, id],
+      );
+      const found = foundOf(rows[0]);
+      const decided = change(found);
+      if (decided === null || 'code' in decided || !found) {
+        await client.query('ROLLBACK');
+        // an amendment of no message is a mistake of `change`: nothing to amend
+        return decided === null || 'code' in decided ? decided : null;
+      }
+      const result = await appendOn(client, decided.event);
+      if (!result.duplicate) {
+        const rewrite = (json: string, seq: number) =>
+          client.query('UPDATE events SET json = $1 WHERE room = $2 AND seq = $3', [json, room, seq]);
+        await client.query('UPDATE events SET json = $1, state = $2 WHERE room = $3 AND seq = $4', [
+          decided.message,
+          decided.state ?? found.state,
+          room,
+          found.seq,
+        ]);
+        if (decided.erase) {
+          const edits = await client.query<{ seq: string; json: string }>(
+            "SELECT seq, json FROM events WHERE room = $1 AND msg_id = $2 AND type = 'edit'",
+            [room, id],
+          );
+          for (const e of edits.rows) await rewrite(erasedEdit(e.json), Number(e.seq));
+          const replies = await client.query<{ seq: string; json: string }>(
+            'SELECT seq, json FROM events WHERE room = $1 AND reply_to = $2',
+            [room, id],
+          );
+          for (const e of replies.rows) await rewrite(erasedQuote(e.json), Number(e.seq));
+        }
+      }
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollbackErr: Error) => {
+        broken = rollbackErr; // the connection is unusable: the pool drops it
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
   }
 
   async read(room: string, { afterSeq = 0, beforeSeq, limit, keep = 'newest' }: ReadOptions): Promise<StoredEvent[]> {
@@ -314,6 +453,59 @@ export class PostgresStore implements HistoryStore {
   async close(): Promise<void> {
     await this.#pool.end();
   }
+}
+
+interface MessageRow {
+  seq: string;
+  member_id: string;
+  json: string;
+  state: string | null;
+}
+
+const foundOf = (row: MessageRow | undefined): FoundMessage | null =>
+  row ? { seq: Number(row.seq), memberId: row.member_id, json: row.json, state: row.state } : null;
+
+/** An event's effect on what the store keeps of the room, inside the event's transaction. */
+async function applyEffect(client: pg.PoolClient, room: string, effect: RoomEffect): Promise<void> {
+  if (effect.kind === 'topic') {
+    await client.query('UPDATE rooms SET topic = $1 WHERE room = $2', [effect.text, room]);
+  } else if (effect.kind === 'ban') {
+    await client.query(
+      `INSERT INTO bans (room, member_id, until) VALUES ($1, $2, $3)
+         ON CONFLICT (room, member_id) DO UPDATE SET until = excluded.until`,
+      [room, effect.member, effect.until],
+    );
+  } else {
+    // the append locked the room's row: read and write the moderators under that lock
+    const { rows } = await client.query<{ moderators: string }>('SELECT moderators FROM rooms WHERE room = $1', [room]);
+    await client.query('UPDATE rooms SET moderators = $1 WHERE room = $2', [
+      moderatorsAfter(rows[0]?.moderators ?? '[]', effect),
+      room,
+    ]);
+  }
+}
+
+/** Append on the pool or on a client inside a transaction. */
+async function appendOn(db: pg.Pool | pg.PoolClient, input: AppendInput): Promise<AppendResult> {
+  const { draft, memberId, clientMsgId, msgId, replyTo } = input;
+  const [head, tail] = splitAroundSeq(draft);
+  const { rows } = await db.query<{ seq: string; json: string; duplicate: boolean }>(
+    'SELECT seq, json, duplicate FROM roomchat_append($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+    [
+      draft.room,
+      draft.type,
+      memberId,
+      clientMsgId ?? null,
+      head,
+      tail,
+      Date.parse(draft.ts) || 0,
+      msgId ?? (draft.type === 'message' ? draft.id : null),
+      replyTo ?? null,
+    ],
+  );
+  const row = rows[0];
+  if (!row) throw new Error('roomchat_append returned nothing');
+  return { event: { seq: Number(row.seq), json: row.json }, duplicate: row.duplicate };
 }
 
 async function migrate(pool: pg.Pool): Promise<void> {

@@ -1,6 +1,6 @@
 /** Pieces both stores share: the JSON text of an event around its seq, and presence from rows. */
 import type { EventDraft } from '../protocol.js';
-import type { LoggedMember, RoomInfo } from './history-store.js';
+import type { LoggedMember, RoomEffect, RoomInfo } from './history-store.js';
 
 /**
  * The event's JSON text in two parts, before and after its seq: the store that allocates the seq
@@ -30,4 +30,26 @@ export function roomInfoOf(owner: string | null, topic: string, moderators: stri
   for (const id of JSON.parse(moderators) as string[]) roles[id] = 'moderator';
   if (owner !== null) roles[owner] = 'owner';
   return { topic, roles };
+}
+
+/** An edit event of a deleted message, as reads show it: its text erased. */
+export function erasedEdit(json: string): string {
+  return JSON.stringify({ ...(JSON.parse(json) as object), text: '' });
+}
+
+/** A reply to a deleted message, as reads show it: its quote emptied and marked deleted. */
+export function erasedQuote(json: string): string {
+  const reply = JSON.parse(json) as { replyTo?: { id: string; from: unknown } };
+  if (!reply.replyTo) return json;
+  return JSON.stringify({
+    ...reply,
+    replyTo: { id: reply.replyTo.id, from: reply.replyTo.from, text: '', deleted: true },
+  });
+}
+
+/** The moderators (a JSON array of member ids) after a role effect. */
+export function moderatorsAfter(moderators: string, effect: Extract<RoomEffect, { kind: 'role' }>): string {
+  const ids = (JSON.parse(moderators) as string[]).filter((id) => id !== effect.member);
+  if (effect.role === 'moderator') ids.push(effect.member);
+  return JSON.stringify(ids);
 }

@@ -5,17 +5,21 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Refusal } from '../protocol.js';
 import type {
   AppendInput,
   AppendResult,
+  Change,
+  FoundMessage,
   HistoryStore,
   KeptDirect,
   LoggedMember,
   ReadOptions,
+  RoomEffect,
   RoomInfo,
   StoredEvent,
 } from './history-store.js';
-import { presenceFromRows, roomInfoOf, splitAroundSeq } from './shared.js';
+import { erasedEdit, erasedQuote, moderatorsAfter, presenceFromRows, roomInfoOf, splitAroundSeq } from './shared.js';
 
 const MIGRATIONS: readonly string[] = [
   // 1: the log, one row per event; seq is per room and gap-free
@@ -49,6 +53,15 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE rooms ADD COLUMN topic TEXT NOT NULL DEFAULT '';
    ALTER TABLE rooms ADD COLUMN moderators TEXT NOT NULL DEFAULT '[]';
    UPDATE rooms SET owner = (SELECT e.member_id FROM events e WHERE e.room = rooms.room AND e.seq = 1 AND e.type = 'join');`,
+  // 6: a message's id (and the message an edit, delete or react is about), and what a reply answers
+  `ALTER TABLE events ADD COLUMN msg_id TEXT;
+   ALTER TABLE events ADD COLUMN reply_to TEXT;
+   ALTER TABLE events ADD COLUMN state TEXT;
+   UPDATE events SET msg_id = json_extract(json, '$.id') WHERE type = 'message';
+   CREATE INDEX events_msg ON events (room, msg_id) WHERE msg_id IS NOT NULL;
+   CREATE INDEX events_reply ON events (room, reply_to) WHERE reply_to IS NOT NULL;
+   CREATE TABLE bans (room TEXT NOT NULL, member_id TEXT NOT NULL, until INTEGER NOT NULL,
+                      PRIMARY KEY (room, member_id)) WITHOUT ROWID;`,
 ];
 
 /** A room is erasable (see HistoryStore.emptyRooms): the condition on a `rooms` row `r`. */
@@ -87,6 +100,7 @@ export class SqliteStore implements HistoryStore {
   readonly #appendBatch: (inputs: AppendInput[]) => AppendResult[];
   readonly #eraseRoom: (room: string, before: number) => boolean;
   readonly #eraseOld: (room: string, before: string, limit: number) => number;
+  readonly #amend: (room: string, id: string, change: Change) => AppendResult | Refusal | null;
   /** Appends waiting for the next group commit. */
   #pending: PendingAppend[] = [];
 
@@ -97,6 +111,8 @@ export class SqliteStore implements HistoryStore {
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
     this.#db.pragma('busy_timeout = 5000');
+    // a deleted message's text is overwritten on disk, not left in a free page
+    this.#db.pragma('secure_delete = ON');
     this.#migrate();
     const db = this.#db;
     this.#stmt = {
@@ -109,6 +125,17 @@ export class SqliteStore implements HistoryStore {
         `INSERT INTO rooms (room, last_seq, last_at) VALUES (?, ?, ?)
            ON CONFLICT (room) DO UPDATE SET last_seq = excluded.last_seq, last_at = max(last_at, excluded.last_at)`,
       ),
+      setTopic: db.prepare<[string, string]>('UPDATE rooms SET topic = ? WHERE room = ?'),
+      moderators: db.prepare<[string], { moderators: string }>('SELECT moderators FROM rooms WHERE room = ?'),
+      setModerators: db.prepare<[string, string]>('UPDATE rooms SET moderators = ? WHERE room = ?'),
+      ban: db.prepare<[string, string, number]>(
+        `INSERT INTO bans (room, member_id, until) VALUES (?, ?, ?)
+           ON CONFLICT (room, member_id) DO UPDATE SET until = excluded.until`,
+      ),
+      bannedUntil: db.prepare<[string, string], { until: number }>(
+        'SELECT until FROM bans WHERE room = ? AND member_id = ?',
+      ),
+      deleteRoomBans: db.prepare<[string]>('DELETE FROM bans WHERE room = ?'),
       setOwner: db.prepare<[string, string]>('UPDATE rooms SET owner = ? WHERE room = ? AND owner IS NULL'),
       roomInfo: db.prepare<[string], { owner: string | null; topic: string; moderators: string }>(
         'SELECT owner, topic, moderators FROM rooms WHERE room = ?',
@@ -148,8 +175,25 @@ export class SqliteStore implements HistoryStore {
       byClientMsgId: db.prepare<[string, string, string], StoredEvent>(
         'SELECT seq, json FROM events WHERE room = ? AND member_id = ? AND client_msg_id = ?',
       ),
-      insert: db.prepare<[string, number, string, string, string | null, string]>(
-        'INSERT INTO events (room, seq, type, member_id, client_msg_id, json) VALUES (?, ?, ?, ?, ?, ?)',
+      insert: db.prepare<[string, number, string, string, string | null, string, string | null, string | null]>(
+        'INSERT INTO events (room, seq, type, member_id, client_msg_id, json, msg_id, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      joinedOf: db.prepare<[string, string], { id: string }>(
+        `SELECT DISTINCT member_id AS id FROM events
+          WHERE room = ? AND type = 'join' AND member_id IN (SELECT value FROM json_each(?))`,
+      ),
+      findMessage: db.prepare<[string, string], FoundMessage>(
+        "SELECT seq, member_id AS memberId, json, state FROM events WHERE room = ? AND msg_id = ? AND type = 'message'",
+      ),
+      about: db.prepare<[string, string, string], StoredEvent>(
+        'SELECT seq, json FROM events WHERE room = ? AND msg_id = ? AND type = ?',
+      ),
+      replies: db.prepare<[string, string], StoredEvent>(
+        'SELECT seq, json FROM events WHERE room = ? AND reply_to = ?',
+      ),
+      rewrite: db.prepare<[string, string, number]>('UPDATE events SET json = ? WHERE room = ? AND seq = ?'),
+      rewriteMessage: db.prepare<[string, string | null, string, number]>(
+        'UPDATE events SET json = ?, state = ? WHERE room = ? AND seq = ?',
       ),
       newest: db.prepare<[string, number, number, number], StoredEvent>(
         'SELECT seq, json FROM events WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?',
@@ -185,6 +229,20 @@ export class SqliteStore implements HistoryStore {
       }
       return results;
     });
+    this.#amend = db.transaction((room: string, id: string, change: Change) => {
+      const target = this.#stmt.findMessage.get(room, id) ?? null;
+      const decided = change(target);
+      if (decided === null || 'code' in decided) return decided;
+      if (!target) return null; // an amendment of no message: nothing to amend
+      const result = this.#appendNow(decided.event);
+      if (result.duplicate) return result;
+      this.#stmt.rewriteMessage.run(decided.message, decided.state ?? target.state, room, target.seq);
+      if (decided.erase) {
+        for (const e of this.#stmt.about.all(room, id, 'edit')) this.#stmt.rewrite.run(erasedEdit(e.json), room, e.seq);
+        for (const e of this.#stmt.replies.all(room, id)) this.#stmt.rewrite.run(erasedQuote(e.json), room, e.seq);
+      }
+      return result;
+    });
     this.#eraseOld = db.transaction((room: string, before: string, limit: number) => {
       // the seq outlives the events: the room's row holds it before they go
       this.#stmt.keepSeq.run(room, this.#latestSeq(room));
@@ -194,6 +252,7 @@ export class SqliteStore implements HistoryStore {
       if (!this.#stmt.erasable.get({ room, before })) return false;
       this.#stmt.deleteRoomEvents.run(room);
       this.#stmt.deleteRoomDirects.run(room);
+      this.#stmt.deleteRoomBans.run(room);
       this.#stmt.deleteRoom.run(room);
       this.#latest.delete(room);
       return true;
@@ -226,7 +285,7 @@ export class SqliteStore implements HistoryStore {
     return seq;
   }
 
-  #appendNow({ draft, memberId, clientMsgId }: AppendInput): AppendResult {
+  #appendNow({ draft, memberId, clientMsgId, msgId, replyTo, effect }: AppendInput): AppendResult {
     const room = draft.room;
     if (clientMsgId !== undefined) {
       const original = this.#stmt.byClientMsgId.get(room, memberId, clientMsgId);
@@ -235,9 +294,22 @@ export class SqliteStore implements HistoryStore {
     const seq = this.#latestSeq(room) + 1;
     const [head, tail] = splitAroundSeq(draft);
     const json = `${head}${seq}${tail}`;
-    this.#stmt.insert.run(room, seq, draft.type, memberId, clientMsgId ?? null, json);
+    const about = msgId ?? (draft.type === 'message' ? draft.id : null);
+    this.#stmt.insert.run(room, seq, draft.type, memberId, clientMsgId ?? null, json, about, replyTo ?? null);
+    if (effect) this.#apply(room, seq, effect);
     this.#latest.set(room, seq); // the entry #latestSeq just moved to the recent end
     return { event: { seq, json }, duplicate: false };
+  }
+
+  /** An event's effect on the room's row (created here if the event is the room's first). */
+  #apply(room: string, seq: number, effect: RoomEffect): void {
+    this.#stmt.keepSeq.run(room, seq);
+    if (effect.kind === 'topic') this.#stmt.setTopic.run(effect.text, room);
+    else if (effect.kind === 'ban') this.#stmt.ban.run(room, effect.member, effect.until);
+    else {
+      const current = this.#stmt.moderators.get(room)?.moderators ?? '[]';
+      this.#stmt.setModerators.run(moderatorsAfter(current, effect), room);
+    }
   }
 
   /**
@@ -290,6 +362,41 @@ export class SqliteStore implements HistoryStore {
 
   async eraseEmptyRoom(room: string, before: number): Promise<boolean> {
     return this.#eraseRoom(room, before);
+  }
+
+  async joinedOf(room: string, ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    return new Set(this.#stmt.joinedOf.all(room, JSON.stringify(ids)).map((r) => r.id));
+  }
+
+  async findMessage(room: string, id: string): Promise<FoundMessage | null> {
+    return this.#stmt.findMessage.get(room, id) ?? null;
+  }
+
+  /**
+   * Its own transaction, not a group commit: an edit is rare next to messages. After an erasing
+   * one, the write-ahead log is checkpointed and truncated: with `secure_delete` the text is then
+   * in no page of the file and no frame of the log.
+   */
+  async amend(room: string, id: string, change: Change): Promise<AppendResult | Refusal | null> {
+    let erased = false;
+    let result: AppendResult | Refusal | null;
+    try {
+      result = this.#amend(room, id, (found) => {
+        const decided = change(found);
+        erased = decided !== null && !('code' in decided) && decided.erase === true;
+        return decided;
+      });
+    } catch (err) {
+      this.#latest.clear(); // the transaction wrote nothing: the cached seqs may be ahead
+      throw err;
+    }
+    if (erased) this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    return result;
+  }
+
+  async bannedUntil(room: string, memberId: string): Promise<number> {
+    return this.#stmt.bannedUntil.get(room, memberId)?.until ?? 0;
   }
 
   async roomInfo(room: string): Promise<RoomInfo> {
