@@ -54,7 +54,13 @@ export async function openBackends(
   if (!config.redisUrl || !config.databaseUrl) {
     return {
       mode: 'embedded',
-      store: overrides.store ?? new SqliteStore({ path: config.sqlitePath, durability: config.sqliteSync }),
+      store:
+        overrides.store ??
+        new SqliteStore({
+          path: config.sqlitePath,
+          durability: config.sqliteSync,
+          onError: (err) => log.warn({ err }, 'checkpointing the history file after a delete failed'),
+        }),
       bus: overrides.bus ?? new MemoryBus(),
       close: async () => {},
     };

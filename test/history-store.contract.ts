@@ -300,6 +300,25 @@ export function historyStoreContract(name: string, factory: StoreFactory): void 
     assert.equal(reply.text, 'a reply', 'the reply itself is unchanged');
   });
 
+  test(`${name}: a reply stored after its message was deleted keeps no quote of it`, async (t) => {
+    const { store } = await factory.open(t);
+    const room = freshRoom();
+    const target = await say(store, room, 'a', 'soon gone');
+    const id = (JSON.parse(target.event.json) as { id: string }).id;
+    const quote = { id, from: member('a'), text: 'soon gone' }; // as the handler saw it, before the delete
+    await store.amend(room, id, (m) => ({
+      event: { draft: { type: 'delete', room, id, by: member('a'), ts: at(1) }, memberId: 'a', msgId: id },
+      message: JSON.stringify({ ...JSON.parse(m?.json ?? '{}'), text: '', deleted: true }),
+      erase: true,
+    }));
+    const reply = await store.append({
+      draft: { type: 'message', room, id: 'late', from: member('b'), text: 'late reply', ts: at(1), replyTo: quote },
+      memberId: 'b',
+      replyTo: id,
+    });
+    assert.deepEqual(JSON.parse(reply.event.json).replyTo, { id, from: member('a'), text: '', deleted: true });
+  });
+
   test(`${name}: topic, role and ban effects are stored with their events; joinedOf knows who ever joined`, async (t) => {
     const { store } = await factory.open(t);
     const room = freshRoom();

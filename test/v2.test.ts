@@ -45,6 +45,14 @@ test('a reply carries the Quote of a live message; unknown or deleted ones are n
   assert.equal((await bob.next((f) => f.clientMsgId === 'r3')).code, 'not_found');
 });
 
+test('a text or topic that is not valid Unicode is refused', async (t) => {
+  const { ws } = await listen(t);
+  const { owner } = await room(ws);
+  owner.send('{"type":"message","text":"a\\ud800b","clientMsgId":"s1"}');
+  assert.equal((await owner.next((f) => f.clientMsgId === 's1')).code, 'invalid_text');
+  assert.equal((await act(owner, { type: 'topic', text: 'a\u0000b' }, 'topic')).code, 'bad_request');
+});
+
 test('mentions keep members who ever joined, in order, once; the rest are dropped', async (t) => {
   const { ws } = await listen(t);
   const { alice, bob, owner } = await room(ws);

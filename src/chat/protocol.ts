@@ -160,10 +160,14 @@ export function parseClientFrame(raw: string): Parsed {
   return { ok: true, frame: value as ClientFrame };
 }
 
-/** Trim and check a message text: 1..4000 code points. */
+/** In a `u` pattern, \p{Cs} matches only a surrogate that is not part of a pair. */
+const LONE_SURROGATE_RE = /\p{Cs}/u;
+
+/** Trim and check a message text: 1..4000 code points, valid Unicode. */
 export function checkText(raw: string): { ok: true; text: string } | { ok: false; message: string } {
   const text = raw.trim();
   if (text.length === 0) return { ok: false, message: 'the text is empty' };
+  if (LONE_SURROGATE_RE.test(text)) return { ok: false, message: 'the text is not valid Unicode (a lone surrogate)' };
   // a string of more than 2 × TEXT_MAX UTF-16 units holds more than TEXT_MAX code points
   if (text.length > TEXT_MAX && (text.length > 2 * TEXT_MAX || codePoints(text) > TEXT_MAX)) {
     return { ok: false, message: `a text has at most ${TEXT_MAX} characters` };

@@ -50,13 +50,7 @@ export async function welcome(deps: WelcomeDeps, joiner: Joiner, requested: Memb
   const { conn } = joiner;
   const room = conn.room;
   // a kicked member's handshake gets only the error, until its ban ends
-  const until = await store.bannedUntil(room, requested.id);
-  if (until > clock.now()) {
-    const at = new Date(until).toISOString();
-    conn.sendFrame(errorFrame({ code: 'banned', message: `you were removed from this room until ${at}`, until: at }));
-    conn.close(CLOSE_KICKED, 'banned');
-    return joiner.release();
-  }
+  if (await refuseBanned(store, clock, conn, requested.id)) return joiner.release();
   const seat = registry.add(conn);
   joiner.seated(seat);
   await hub.watch(room);
@@ -104,9 +98,22 @@ export async function welcome(deps: WelcomeDeps, joiner: Joiner, requested: Memb
     directs.map((json) => ({ seq: 0, json })),
     deps.welcomeMaxBytes,
   ).map((d) => d.json);
+  // a kick logged while this welcome was being prepared is in its history, not delivered live:
+  // its ban is stored with it, so asking again now catches it
+  if (await refuseBanned(store, clock, conn, member.id)) return joiner.release();
   const head = { type: 'welcome' as const, room, you: member, members, seq: upTo, truncated, ...info };
   conn.sendFrame(welcomeFrame(head, history, kept));
   registry.welcomed(seat, upTo);
+}
+
+/** Answer a banned member's handshake with the error alone and close it; true when it was banned. */
+async function refuseBanned(store: HistoryStore, clock: Clock, conn: Connection, memberId: string): Promise<boolean> {
+  const until = await store.bannedUntil(conn.room, memberId);
+  if (until <= clock.now()) return false;
+  const at = new Date(until).toISOString();
+  conn.sendFrame(errorFrame({ code: 'banned', message: `you were removed from this room until ${at}`, until: at }));
+  conn.close(CLOSE_KICKED, 'banned');
+  return true;
 }
 
 /** The newest events whose JSON texts, comma-separated, take at most `maxBytes`. */

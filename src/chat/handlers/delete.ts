@@ -34,6 +34,7 @@ export const deleteMessage: Handler<DeleteFrame> = async (peer, frame, ctx) => {
     return {
       event: { draft: { type: 'delete', room, id, by: { ...peer.member }, ts }, memberId: peer.memberId, msgId: id },
       message: JSON.stringify(erased),
+      state: null, // its reactions go with it
       erase: true,
     };
   });

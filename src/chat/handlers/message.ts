@@ -14,17 +14,22 @@ export const message: Handler<MessageFrame> = async (peer, frame, ctx) => {
   if (!text.ok) return peer.refuse({ code: 'invalid_text', message: text.message, clientMsgId });
   if (!(await admit(peer, ctx, clientMsgId))) return;
   let replyTo: Quote | undefined;
-  if (frame.replyTo !== undefined) {
-    const original = await liveMessage(ctx, peer.room, frame.replyTo);
-    if (!original) return peer.refuse(notFound(frame.replyTo, clientMsgId));
-    replyTo = { id: original.id, from: original.from, text: [...original.text].slice(0, QUOTE_MAX).join('') };
-  }
   let mentions: string[] | undefined;
-  if (frame.mentions !== undefined && frame.mentions.length > 0) {
-    const asked = [...new Set(frame.mentions)];
-    const joined = await ctx.history.joinedOf(peer.room, asked);
-    const kept = asked.filter((id) => joined.has(id));
-    if (kept.length > 0) mentions = kept;
+  try {
+    if (frame.replyTo !== undefined) {
+      const original = await liveMessage(ctx, peer.room, frame.replyTo);
+      if (!original) return peer.refuse(notFound(frame.replyTo, clientMsgId));
+      replyTo = { id: original.id, from: original.from, text: [...original.text].slice(0, QUOTE_MAX).join('') };
+    }
+    if (frame.mentions !== undefined && frame.mentions.length > 0) {
+      const asked = [...new Set(frame.mentions)];
+      const joined = await ctx.history.joinedOf(peer.room, asked);
+      const kept = asked.filter((id) => joined.has(id));
+      if (kept.length > 0) mentions = kept;
+    }
+  } catch (err) {
+    ctx.reportFailure('append', err, { room: peer.room }, 'could not look up what a message refers to');
+    return peer.refuse({ code: 'unavailable', message: 'could not store the message: retry', clientMsgId });
   }
   const stored = await store(peer, ctx, {
     draft: {

@@ -30,6 +30,9 @@ export const topic: Handler<TopicFrame> = async (peer, frame, ctx) => {
   if (codePoints(text) > TOPIC_MAX) {
     return peer.refuse({ code: 'bad_request', message: `a topic has at most ${TOPIC_MAX} characters` });
   }
+  if (/[\p{Cs}\p{Cc}]/u.test(text)) {
+    return peer.refuse({ code: 'bad_request', message: 'a topic is plain text: no control characters' });
+  }
   if (!(await admit(peer, ctx))) return;
   if ((await roleOf(ctx, peer)) === 'member')
     return peer.refuse(forbidden('only the owner or a moderator sets the topic'));

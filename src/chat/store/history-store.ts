@@ -51,8 +51,8 @@ export interface Amendment {
   event: AppendInput;
   /** The message's new JSON text (its seq unchanged). */
   message: string;
-  /** Its new server-side state; unchanged when absent. */
-  state?: string;
+  /** Its new server-side state (null: none); unchanged when absent. */
+  state?: string | null;
   /** The message was deleted: its edit events are read with `text: ""`, its replies' quotes emptied. */
   erase?: boolean;
 }

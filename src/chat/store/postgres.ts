@@ -19,7 +19,15 @@ import type {
   RoomInfo,
   StoredEvent,
 } from './history-store.js';
-import { erasedEdit, erasedQuote, moderatorsAfter, presenceFromRows, roomInfoOf, splitAroundSeq } from './shared.js';
+import {
+  erasedEdit,
+  erasedQuote,
+  moderatorsAfter,
+  presenceFromRows,
+  roomInfoOf,
+  splitAroundSeq,
+  withQuoteNow,
+} from './shared.js';
 
 /** Versioned migrations, applied in order under an advisory lock; never edit one that shipped. */
 export const MIGRATIONS: readonly string[] = [
@@ -151,7 +159,9 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE events ADD COLUMN msg_id TEXT;
    ALTER TABLE events ADD COLUMN reply_to TEXT;
    ALTER TABLE events ADD COLUMN state TEXT;
-   UPDATE events SET msg_id = (json::json ->> 'id') WHERE type = 'message';
+   -- the id is the first "id" of a message's text as the server writes it (no JSON parsing: text
+   -- that older versions stored with an escaped NUL character would stop a JSON cast)
+   UPDATE events SET msg_id = substring(json FROM '"id":"([^"]*)"') WHERE type = 'message';
    CREATE INDEX events_msg ON events (room, msg_id) WHERE msg_id IS NOT NULL;
    CREATE INDEX events_reply ON events (room, reply_to) WHERE reply_to IS NOT NULL;
    CREATE TABLE bans (room TEXT NOT NULL, member_id TEXT NOT NULL, until BIGINT NOT NULL,
@@ -186,7 +196,7 @@ export const MIGRATIONS: readonly string[] = [
                                               p_head TEXT, p_tail TEXT, p_at BIGINT)
    RETURNS TABLE (seq BIGINT, json TEXT, duplicate BOOLEAN) LANGUAGE sql AS $$
      SELECT * FROM roomchat_append(p_room, p_type, p_member, p_cmid, p_head, p_tail, p_at,
-                                   CASE WHEN p_type = 'message' THEN (p_head || '0' || p_tail)::json ->> 'id' END, NULL)
+                                   CASE WHEN p_type = 'message' THEN substring(p_tail FROM '"id":"([^"]*)"') END, NULL)
    $$;`,
 ];
 
@@ -229,10 +239,19 @@ export class PostgresStore implements HistoryStore {
   }
 
   append(input: AppendInput): Promise<AppendResult> {
-    if (!input.effect) return appendOn(this.#pool, input);
+    if (!input.effect && !input.replyTo) return appendOn(this.#pool, input);
     return this.#inTransaction(async (client) => {
-      const result = await appendOn(client, input);
-      if (!result.duplicate) await applyEffect(client, input.draft.room, input.effect as RoomEffect);
+      let event = input;
+      if (input.replyTo) {
+        // the message answered, locked as an amend locks it: deleted meanwhile, its quote is stored empty
+        const { rows } = await client.query<MessageRow>(
+          "SELECT seq, member_id, json, state FROM events WHERE room = $1 AND msg_id = $2 AND type = 'message' FOR SHARE",
+          [input.draft.room, input.replyTo],
+        );
+        event = withQuoteNow(input, foundOf(rows[0]));
+      }
+      const result = await appendOn(client, event);
+      if (!result.duplicate && input.effect) await applyEffect(client, input.draft.room, input.effect);
       return result;
     });
   }
@@ -297,27 +316,28 @@ export class PostgresStore implements HistoryStore {
         // an amendment of no message is a mistake of `change`: nothing to amend
         return decided === null || 'code' in decided ? decided : null;
       }
+      // every row the amendment rewrites is locked before the room's row (which the append locks),
+      // in seq order: the same order as every other amend, so none waits on another in a cycle
+      const rewritten = decided.erase
+        ? await client.query<{ seq: string; type: string; json: string }>(
+            `SELECT seq, type, json FROM events
+              WHERE room = $1 AND ((msg_id = $2 AND type = 'edit') OR reply_to = $2)
+              ORDER BY seq FOR UPDATE`,
+            [room, id],
+          )
+        : null;
       const result = await appendOn(client, decided.event);
       if (!result.duplicate) {
         const rewrite = (json: string, seq: number) =>
           client.query('UPDATE events SET json = $1 WHERE room = $2 AND seq = $3', [json, room, seq]);
         await client.query('UPDATE events SET json = $1, state = $2 WHERE room = $3 AND seq = $4', [
           decided.message,
-          decided.state ?? found.state,
+          decided.state === undefined ? found.state : decided.state,
           room,
           found.seq,
         ]);
-        if (decided.erase) {
-          const edits = await client.query<{ seq: string; json: string }>(
-            "SELECT seq, json FROM events WHERE room = $1 AND msg_id = $2 AND type = 'edit'",
-            [room, id],
-          );
-          for (const e of edits.rows) await rewrite(erasedEdit(e.json), Number(e.seq));
-          const replies = await client.query<{ seq: string; json: string }>(
-            'SELECT seq, json FROM events WHERE room = $1 AND reply_to = $2',
-            [room, id],
-          );
-          for (const e of replies.rows) await rewrite(erasedQuote(e.json), Number(e.seq));
+        for (const e of rewritten?.rows ?? []) {
+          await rewrite(e.type === 'edit' ? erasedEdit(e.json) : erasedQuote(e.json), Number(e.seq));
         }
       }
       await client.query('COMMIT');
@@ -378,7 +398,9 @@ export class PostgresStore implements HistoryStore {
     // the room's row is locked as an append locks it, so no event slips in between check and erase
     const { rows } = await this.#pool.query<{ room: string }>(
       `WITH target AS (SELECT r.room FROM rooms r WHERE r.room = $2 AND ${ERASABLE} FOR UPDATE),
-            gone AS (DELETE FROM events WHERE room IN (SELECT room FROM target))
+            gone AS (DELETE FROM events WHERE room IN (SELECT room FROM target)),
+            gone_directs AS (DELETE FROM directs WHERE room IN (SELECT room FROM target)),
+            gone_bans AS (DELETE FROM bans WHERE room IN (SELECT room FROM target) AND until < $1)
        DELETE FROM rooms WHERE room IN (SELECT room FROM target) RETURNING room`,
       [before, room],
     );

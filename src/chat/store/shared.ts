@@ -1,6 +1,6 @@
 /** Pieces both stores share: the JSON text of an event around its seq, and presence from rows. */
 import type { EventDraft } from '../protocol.js';
-import type { LoggedMember, RoomEffect, RoomInfo } from './history-store.js';
+import type { AppendInput, FoundMessage, LoggedMember, RoomEffect, RoomInfo } from './history-store.js';
 
 /**
  * The event's JSON text in two parts, before and after its seq: the store that allocates the seq
@@ -52,4 +52,20 @@ export function moderatorsAfter(moderators: string, effect: Extract<RoomEffect, 
   const ids = (JSON.parse(moderators) as string[]).filter((id) => id !== effect.member);
   if (effect.role === 'moderator') ids.push(effect.member);
   return JSON.stringify(ids);
+}
+
+/**
+ * A reply as it must be stored given the message it answers as it is now, inside the append's
+ * transaction: when that message was deleted (or went) since the reply was checked, the quote is
+ * stored emptied, as a delete would have left it.
+ */
+export function withQuoteNow(input: AppendInput, answered: FoundMessage | null): AppendInput {
+  const draft = input.draft as { replyTo?: { id: string; from: unknown } };
+  if (!draft.replyTo) return input;
+  if (answered && !(JSON.parse(answered.json) as { deleted?: true }).deleted) return input;
+  const { id, from } = draft.replyTo;
+  return {
+    ...input,
+    draft: { ...input.draft, replyTo: { id, from, text: '', deleted: true } } as AppendInput['draft'],
+  };
 }

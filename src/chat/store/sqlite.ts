@@ -19,7 +19,15 @@ import type {
   RoomInfo,
   StoredEvent,
 } from './history-store.js';
-import { erasedEdit, erasedQuote, moderatorsAfter, presenceFromRows, roomInfoOf, splitAroundSeq } from './shared.js';
+import {
+  erasedEdit,
+  erasedQuote,
+  moderatorsAfter,
+  presenceFromRows,
+  roomInfoOf,
+  splitAroundSeq,
+  withQuoteNow,
+} from './shared.js';
 
 const MIGRATIONS: readonly string[] = [
   // 1: the log, one row per event; seq is per room and gap-free
@@ -80,6 +88,8 @@ export interface SqliteStoreOptions {
   durability?: 'full' | 'normal';
   /** Rooms whose latest seq is kept in memory; the least recently used go first. @default 10000 */
   latestCacheRooms?: number;
+  /** A failure of work the store does on its own (the checkpoint after a delete), to be logged. */
+  onError?(err: unknown): void;
 }
 
 interface PendingAppend {
@@ -101,11 +111,18 @@ export class SqliteStore implements HistoryStore {
   readonly #eraseRoom: (room: string, before: number) => boolean;
   readonly #eraseOld: (room: string, before: string, limit: number) => number;
   readonly #amend: (room: string, id: string, change: Change) => AppendResult | Refusal | null;
+  readonly #onError: (err: unknown) => void;
+  #checkpointDue = false;
   /** Appends waiting for the next group commit. */
   #pending: PendingAppend[] = [];
 
-  constructor({ path, durability = 'full', latestCacheRooms = 10_000 }: SqliteStoreOptions) {
+  constructor({ path, durability = 'full', latestCacheRooms = 10_000, onError }: SqliteStoreOptions) {
     this.#latestMax = latestCacheRooms;
+    this.#onError =
+      onError ??
+      ((err) => {
+        throw err; // no one to tell: let it be seen
+      });
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
@@ -135,7 +152,7 @@ export class SqliteStore implements HistoryStore {
       bannedUntil: db.prepare<[string, string], { until: number }>(
         'SELECT until FROM bans WHERE room = ? AND member_id = ?',
       ),
-      deleteRoomBans: db.prepare<[string]>('DELETE FROM bans WHERE room = ?'),
+      deleteEndedBans: db.prepare<[string, number]>('DELETE FROM bans WHERE room = ? AND until < ?'),
       setOwner: db.prepare<[string, string]>('UPDATE rooms SET owner = ? WHERE room = ? AND owner IS NULL'),
       roomInfo: db.prepare<[string], { owner: string | null; topic: string; moderators: string }>(
         'SELECT owner, topic, moderators FROM rooms WHERE room = ?',
@@ -236,7 +253,12 @@ export class SqliteStore implements HistoryStore {
       if (!target) return null; // an amendment of no message: nothing to amend
       const result = this.#appendNow(decided.event);
       if (result.duplicate) return result;
-      this.#stmt.rewriteMessage.run(decided.message, decided.state ?? target.state, room, target.seq);
+      this.#stmt.rewriteMessage.run(
+        decided.message,
+        decided.state === undefined ? target.state : decided.state,
+        room,
+        target.seq,
+      );
       if (decided.erase) {
         for (const e of this.#stmt.about.all(room, id, 'edit')) this.#stmt.rewrite.run(erasedEdit(e.json), room, e.seq);
         for (const e of this.#stmt.replies.all(room, id)) this.#stmt.rewrite.run(erasedQuote(e.json), room, e.seq);
@@ -252,7 +274,7 @@ export class SqliteStore implements HistoryStore {
       if (!this.#stmt.erasable.get({ room, before })) return false;
       this.#stmt.deleteRoomEvents.run(room);
       this.#stmt.deleteRoomDirects.run(room);
-      this.#stmt.deleteRoomBans.run(room);
+      this.#stmt.deleteEndedBans.run(room, before); // a ban outlives the room until it ends
       this.#stmt.deleteRoom.run(room);
       this.#latest.delete(room);
       return true;
@@ -285,7 +307,12 @@ export class SqliteStore implements HistoryStore {
     return seq;
   }
 
-  #appendNow({ draft, memberId, clientMsgId, msgId, replyTo, effect }: AppendInput): AppendResult {
+  #appendNow(input: AppendInput): AppendResult {
+    const { memberId, clientMsgId, msgId, replyTo, effect } = input;
+    // a reply's answered message as it is now, inside this transaction (deleted meanwhile: empty quote)
+    const { draft } = replyTo
+      ? withQuoteNow(input, this.#stmt.findMessage.get(input.draft.room, replyTo) ?? null)
+      : input;
     const room = draft.room;
     if (clientMsgId !== undefined) {
       const original = this.#stmt.byClientMsgId.get(room, memberId, clientMsgId);
@@ -391,8 +418,28 @@ export class SqliteStore implements HistoryStore {
       this.#latest.clear(); // the transaction wrote nothing: the cached seqs may be ahead
       throw err;
     }
-    if (erased) this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    if (erased) this.#checkpointSoon();
     return result;
+  }
+
+  /**
+   * Checkpoint and truncate the write-ahead log once the current turn's deletes are done (one for
+   * all of them), so the old frames holding an erased text are gone from the disk too.
+   */
+  #checkpointSoon(): void {
+    if (this.#checkpointDue) return;
+    this.#checkpointDue = true;
+    setImmediate(() => {
+      this.#checkpointDue = false;
+      if (!this.#db.open) return;
+      try {
+        const [status] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+        if (status?.busy)
+          this.#onError(new Error('the write-ahead log is busy: erased text stays in it until the next checkpoint'));
+      } catch (err) {
+        this.#onError(err);
+      }
+    });
   }
 
   async bannedUntil(room: string, memberId: string): Promise<number> {
