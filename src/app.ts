@@ -16,6 +16,7 @@ import staticPlugin from './plugins/static.js';
 import viewPlugin from './plugins/view.js';
 import websocketPlugin from './plugins/websocket.js';
 import apiRoutes from './routes/api.js';
+import fileRoutes from './routes/files.js';
 import healthRoutes from './routes/health.js';
 import pageRoutes from './routes/pages.js';
 import wsRoutes from './routes/ws.js';
@@ -78,6 +79,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(staticPlugin);
   await app.register(pageRoutes);
   await app.register(apiRoutes);
+  await app.register(fileRoutes, {
+    files: backends.files,
+    maxFileBytes: config.maxFileBytes,
+    allowedOrigins: config.allowedOrigins,
+    clock,
+  });
   await app.register(healthRoutes, { registry: metrics.registry, metricsToken: config.metricsToken });
   await app.register(wsRoutes, { allowedOrigins: config.allowedOrigins });
   return app;

@@ -4,6 +4,7 @@
  * Redis pub/sub, presence and limits shared through Redis).
  */
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { RedisConnectionCap } from './chat/address/redis.js';
 import { MemoryBus } from './chat/bus/memory.js';
 import type { MessageBus } from './chat/bus/message-bus.js';
@@ -19,6 +20,9 @@ import { PostgresStore } from './chat/store/postgres.js';
 import { SqliteStore } from './chat/store/sqlite.js';
 import type { ChatObserver } from './chat/types.js';
 import type { Config } from './config.js';
+import { DiskFileStore } from './files/disk.js';
+import type { FileStore } from './files/file-store.js';
+import { PostgresFileStore } from './files/postgres.js';
 
 export interface BackendLogger {
   info(obj: object, msg?: string): void;
@@ -28,6 +32,7 @@ export interface BackendLogger {
 export interface Backends {
   mode: 'embedded' | 'cluster';
   store: HistoryStore;
+  files: FileStore;
   bus: MessageBus;
   presence?: ChatServiceOptions['presence'];
   limiter?: ChatServiceOptions['limiter'];
@@ -62,6 +67,7 @@ export async function openBackends(
           onError: (err) => log.warn({ err }, 'checkpointing the history file after a delete failed'),
         }),
       bus: overrides.bus ?? new MemoryBus(),
+      files: await DiskFileStore.open(config.filesDir),
       close: async () => {},
     };
   }
@@ -100,10 +106,13 @@ export async function openBackends(
       clock,
       onError: limitFailed,
     });
+  const filesPool = new pg.Pool({ connectionString: config.databaseUrl, max: 4, connectionTimeoutMillis: 3000 });
+  filesPool.on('error', (err) => log.warn({ err }, 'postgres connection of the file store lost; the pool reconnects'));
   return {
     mode: 'cluster',
     store,
     bus,
+    files: new PostgresFileStore(filesPool),
     presence: (onLeave) =>
       new RedisPresence({
         redis: publisher,
@@ -144,7 +153,7 @@ export async function openBackends(
       onError: limitFailed,
     }),
     async close() {
-      await Promise.allSettled([publisher.quit(), subscriber.quit()]);
+      await Promise.allSettled([publisher.quit(), subscriber.quit(), filesPool.end()]);
       publisher.disconnect();
       subscriber.disconnect();
     },

@@ -88,6 +88,8 @@ export const ConfigSchema = Type.Object({
     default: 0,
     description: 'events older than this many days are erased; 0 keeps them forever',
   }),
+  filesDir: Type.String({ minLength: 1, default: './data/files', description: 'uploaded files (one instance)' }),
+  maxFileBytes: Type.Integer({ minimum: 1, default: 10 * 1024 * 1024, description: 'largest upload, in bytes' }),
   shutdownTimeoutMs: Millis(10000, 'exit anyway when shutdown takes longer'),
   redisUrl: Type.Optional(Type.String({ minLength: 1, description: 'cluster mode: Redis bus' })),
   databaseUrl: Type.Optional(Type.String({ minLength: 1, description: 'cluster mode: PostgreSQL store' })),
@@ -135,5 +137,5 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if ((config.redisUrl === undefined) !== (config.databaseUrl === undefined)) {
     throw new ConfigError('invalid configuration: cluster mode needs both REDIS_URL and DATABASE_URL (or neither)');
   }
-  return { ...config, sqlitePath: resolve(config.sqlitePath) };
+  return { ...config, sqlitePath: resolve(config.sqlitePath), filesDir: resolve(config.filesDir) };
 }

@@ -59,7 +59,7 @@ test('PostgresStore: migrations are recorded and run once however many instances
   const { rows } = await client.query('SELECT version FROM roomchat_migrations ORDER BY version');
   assert.deepEqual(
     rows.map((r) => r.version),
-    [1, 2, 3, 4, 5],
+    [1, 2, 3, 4, 5, 6],
   );
 });
 

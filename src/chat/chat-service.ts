@@ -5,6 +5,7 @@
  */
 import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
+import type { FileStore } from '../files/file-store.js';
 import type { ConnectionCap } from './address/connection-cap.js';
 import { MemoryConnectionCap } from './address/memory.js';
 import type { MessageBus } from './bus/message-bus.js';
@@ -49,6 +50,8 @@ export const TYPING_PER_SEC = 1;
 
 export interface ChatServiceOptions extends ChatSettings {
   store: HistoryStore;
+  /** Uploaded files. */
+  files: FileStore;
   bus: MessageBus;
   /** Key of the member-id hash. */
   secret: string;
@@ -85,6 +88,7 @@ export class ChatService {
   readonly #settings: ChatSettings;
   readonly #janitor: Janitor;
   readonly #store: HistoryStore;
+  readonly #clock: Clock;
 
   constructor(options: ChatServiceOptions) {
     const clock = options.clock ?? systemClock;
@@ -126,6 +130,7 @@ export class ChatService {
     const ctx: ChatContext = {
       hub: this.#hub,
       history: options.store,
+      files: options.files,
       presence: this.presence,
       limiter,
       addressLimiter: options.addressLimiter ?? new MemoryRateLimiter(addressRate(options.rateLimitPerIpPerSec, clock)),
@@ -146,8 +151,10 @@ export class ChatService {
       welcomeMaxBytes: options.welcomeMaxBytes,
     };
     this.#store = options.store;
+    this.#clock = clock;
     this.#janitor = new Janitor({
       store: options.store,
+      files: options.files,
       presence: this.presence,
       isLive: (room) => this.registry.hasRoom(room),
       clock,
@@ -214,6 +221,32 @@ export class ChatService {
       bus: this.#hub.watchedRooms,
       storeCache: this.#store.cachedRooms,
     };
+  }
+
+  /**
+   * Who may upload to a room (PROTOCOL.md v2, "Files"): a member with a live connection there,
+   * not banned, with a rate-limit token (its own and its address's). Its member id, or the status
+   * and reason to answer.
+   */
+  async admitUpload(
+    room: string,
+    uid: string | undefined,
+    address: string,
+  ): Promise<{ ok: true; memberId: string } | { ok: false; status: 403 | 429; message: string }> {
+    const forbidden = {
+      ok: false as const,
+      status: 403 as const,
+      message: 'only a member connected to the room uploads to it',
+    };
+    if (uid === undefined) return forbidden;
+    const id = memberId(this.#secret, room, uid);
+    if ((await this.#store.bannedUntil(room, id)) > this.#clock.now()) return forbidden;
+    if (!(await this.presence.online(room, id))) return forbidden;
+    const ctx = this.#deps.ctx;
+    if (!(await ctx.limiter.take(limitKey(room, id))) || !(await ctx.addressLimiter.take(address))) {
+      return { ok: false, status: 429, message: 'slow down: too many actions' };
+    }
+    return { ok: true, memberId: id };
   }
 
   /** Addresses with an open connection counted on this instance. */

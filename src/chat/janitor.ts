@@ -1,10 +1,13 @@
 /**
  * What the store may let go (PROTOCOL.md, "Abuse limits", memory and disk): a room whose log holds
  * no message, whose members all left, and which saw no event for `emptyRoomTtlMs` is erased; with
- * `retentionMs`, events older than that are erased (a room keeps its seq). Runs at start and then
+ * `retentionMs`, events older than that are erased (a room keeps its seq); uploads never attached
+ * to a message are erased an hour after they came. Runs at start and then
  * every `intervalMs`, in pages, yielding between them, so a large sweep never blocks the server.
  * Every instance of a cluster runs it; erasing is idempotent, so they need no coordination.
  */
+
+import type { FileStore } from '../files/file-store.js';
 import type { Clock, Timer } from './clock.js';
 import type { PresenceTracker } from './presence/presence.js';
 import type { HistoryStore } from './store/history-store.js';
@@ -13,8 +16,12 @@ import type { HistoryStore } from './store/history-store.js';
 const PAGE = 100;
 const EVENTS_PER_STEP = 1000;
 
+/** An upload not attached to a message within this long is erased (PROTOCOL.md v2). */
+export const UNATTACHED_MS = 3600_000;
+
 export interface JanitorOptions {
   store: HistoryStore;
+  files: FileStore;
   presence: PresenceTracker;
   /** Whether a room has a live connection on this instance. */
   isLive(room: string): boolean;
@@ -30,6 +37,8 @@ export interface JanitorOptions {
 export interface SweepResult {
   rooms: number;
   events: number;
+  /** Uploads never attached, erased. */
+  files: number;
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -84,7 +93,7 @@ export class Janitor {
   async #sweep(): Promise<SweepResult> {
     const { store, presence, isLive, clock, emptyRoomTtlMs, retentionMs } = this.#opts;
     const now = clock.now();
-    const result: SweepResult = { rooms: 0, events: 0 };
+    const result: SweepResult = { rooms: 0, events: 0, files: 0 };
     if (retentionMs > 0) {
       const before = now - retentionMs;
       for (let after = ''; ; ) {
@@ -100,6 +109,13 @@ export class Janitor {
         if (rooms.length < PAGE) break;
         after = rooms[rooms.length - 1] as string;
       }
+    }
+    for (;;) {
+      const ids = await this.#opts.files.unattached(now - UNATTACHED_MS, PAGE);
+      await this.#opts.files.erase(ids);
+      result.files += ids.length;
+      if (ids.length < PAGE) break;
+      await nextTurn();
     }
     const before = now - emptyRoomTtlMs;
     for (let after = ''; ; ) {

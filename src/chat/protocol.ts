@@ -12,6 +12,8 @@ const ClientMsgId = Type.Optional(Type.String({ minLength: 1, maxLength: CLIENT_
 
 /** Most members a message mentions (PROTOCOL.md v2). */
 export const MENTIONS_MAX = 20;
+/** Most files a message carries. */
+export const FILES_MAX = 10;
 /** Code points of the text a Quote carries. */
 export const QUOTE_MAX = 200;
 
@@ -23,6 +25,7 @@ export const MessageFrameSchema = Type.Object({
   clientMsgId: ClientMsgId,
   replyTo: Type.Optional(MessageId),
   mentions: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: MENTIONS_MAX })),
+  files: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: FILES_MAX })),
 });
 export const EditFrameSchema = Type.Object({
   type: Type.Literal('edit'),
@@ -163,10 +166,13 @@ export function parseClientFrame(raw: string): Parsed {
 /** In a `u` pattern, \p{Cs} matches only a surrogate that is not part of a pair. */
 const LONE_SURROGATE_RE = /\p{Cs}/u;
 
-/** Trim and check a message text: 1..4000 code points, valid Unicode. */
-export function checkText(raw: string): { ok: true; text: string } | { ok: false; message: string } {
+/** Trim and check a message text: 1..4000 code points (0 when `mayBeEmpty`: files only), valid Unicode. */
+export function checkText(
+  raw: string,
+  mayBeEmpty = false,
+): { ok: true; text: string } | { ok: false; message: string } {
   const text = raw.trim();
-  if (text.length === 0) return { ok: false, message: 'the text is empty' };
+  if (text.length === 0) return mayBeEmpty ? { ok: true, text } : { ok: false, message: 'the text is empty' };
   if (LONE_SURROGATE_RE.test(text)) return { ok: false, message: 'the text is not valid Unicode (a lone surrogate)' };
   // a string of more than 2 × TEXT_MAX UTF-16 units holds more than TEXT_MAX code points
   if (text.length > TEXT_MAX && (text.length > 2 * TEXT_MAX || codePoints(text) > TEXT_MAX)) {
@@ -190,6 +196,17 @@ export interface Quote {
   deleted?: true;
 }
 
+/** An uploaded file, as messages carry it (PROTOCOL.md v2, "Files"). */
+export interface ChatFile {
+  id: string;
+  name: string;
+  type: string;
+  /** Bytes as served (after metadata was removed). */
+  size: number;
+  width?: number;
+  height?: number;
+}
+
 export interface Reaction {
   emoji: string;
   members: string[];
@@ -206,6 +223,7 @@ export interface MessageEvent {
   clientMsgId?: string;
   replyTo?: Quote;
   mentions?: string[];
+  files?: ChatFile[];
   /** As reads show it: the time of the last edit. */
   edited?: string;
   /** As reads show it: deleted, its text and everything else erased. */

@@ -35,6 +35,7 @@ export default fp<ChatPluginOptions>(
       ...config,
       store,
       bus,
+      files: backends.files,
       presence: backends.presence,
       limiter: backends.limiter,
       typingLimiter: backends.typingLimiter,
@@ -63,6 +64,7 @@ export default fp<ChatPluginOptions>(
     });
     app.addHook('onClose', async () => {
       await bus.close();
+      await backends.files.close();
       await store.close();
       await backends.close();
     });

@@ -3,6 +3,7 @@
  * of the chat (`ChatContext`), plus the two steps most handlers share: taking a rate-limit token
  * and storing an event. A handler is `(peer, frame, ctx) => Promise<void>`, one file per frame type.
  */
+import type { FileStore } from '../../files/file-store.js';
 import type { Clock } from '../clock.js';
 import type { PresenceTracker } from '../presence/presence.js';
 import type { Member, MessageEvent, Refusal } from '../protocol.js';
@@ -29,6 +30,8 @@ export interface ChatContext {
   readonly hub: RoomHub;
   /** The log, for what handlers look up in it (messages by id, who joined, roles). */
   readonly history: HistoryStore;
+  /** Uploaded files: attached by messages, erased with them. */
+  readonly files: FileStore;
   readonly presence: PresenceTracker;
   readonly limiter: RateLimit;
   /** The bucket every member from one address shares, taken with the member's own. */

@@ -13,9 +13,11 @@ export const deleteMessage: Handler<DeleteFrame> = async (peer, frame, ctx) => {
   const { roles } = await ctx.history.roomInfo(peer.room);
   const mayDeleteAny = roles[peer.memberId] !== undefined; // owner or moderator
   const ts = timestamp(ctx.clock);
-  await amend(peer, ctx, id, (found) => {
+  let files: string[] = [];
+  const deleted = await amend(peer, ctx, id, (found) => {
     const message = found && (JSON.parse(found.json) as MessageEvent);
     if (!found || !message || message.deleted) return notFound(id);
+    files = (message.files ?? []).map((f) => f.id);
     if (found.memberId !== peer.memberId && !mayDeleteAny) {
       return { code: 'forbidden', message: 'only its author, the owner or a moderator deletes a message' };
     }
@@ -38,4 +40,12 @@ export const deleteMessage: Handler<DeleteFrame> = async (peer, frame, ctx) => {
       erase: true,
     };
   });
+  if (deleted && files.length > 0) {
+    // its files go with it (404 from now on); a failure leaves them to be tried by hand, and is logged
+    await ctx.files
+      .erase(files)
+      .catch((err) =>
+        ctx.reportFailure('append', err, { room: peer.room }, "could not erase a deleted message's files"),
+      );
+  }
 };

@@ -4,13 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { timestamp } from '../clock.js';
-import { checkText, type MessageFrame, QUOTE_MAX, type Quote } from '../protocol.js';
+import { type ChatFile, checkText, type MessageFrame, QUOTE_MAX, type Quote } from '../protocol.js';
 import { admit, type Handler, liveMessage, notFound, store } from './context.js';
 
 export const message: Handler<MessageFrame> = async (peer, frame, ctx) => {
   const startedAt = performance.now();
   const { clientMsgId } = frame;
-  const text = checkText(frame.text);
+  const fileIds = frame.files ?? [];
+  const text = checkText(frame.text, fileIds.length > 0);
   if (!text.ok) return peer.refuse({ code: 'invalid_text', message: text.message, clientMsgId });
   if (!(await admit(peer, ctx, clientMsgId))) return;
   let replyTo: Quote | undefined;
@@ -31,22 +32,47 @@ export const message: Handler<MessageFrame> = async (peer, frame, ctx) => {
     ctx.reportFailure('append', err, { room: peer.room }, 'could not look up what a message refers to');
     return peer.refuse({ code: 'unavailable', message: 'could not store the message: retry', clientMsgId });
   }
+  const id = randomUUID();
+  let files: ChatFile[] | undefined;
+  if (fileIds.length > 0) {
+    try {
+      files = (await ctx.files.attach(fileIds, peer.room, peer.memberId, id)) ?? undefined;
+    } catch (err) {
+      ctx.reportFailure('append', err, { room: peer.room }, 'could not attach files');
+      return peer.refuse({ code: 'unavailable', message: 'could not store the message: retry', clientMsgId });
+    }
+    if (!files) {
+      return peer.refuse({
+        code: 'bad_request',
+        message: 'files: only your own uploads to this room that no message holds yet',
+        clientMsgId,
+      });
+    }
+  }
   const stored = await store(peer, ctx, {
     draft: {
       type: 'message',
       room: peer.room,
-      id: randomUUID(),
+      id,
       from: { ...peer.member },
       text: text.text,
       ts: timestamp(ctx.clock),
       ...(clientMsgId === undefined ? {} : { clientMsgId }),
       ...(replyTo === undefined ? {} : { replyTo }),
       ...(mentions === undefined ? {} : { mentions }),
+      ...(files === undefined ? {} : { files }),
     },
     memberId: peer.memberId,
     clientMsgId,
     replyTo: replyTo?.id,
   });
+  if (!stored || stored.duplicate) {
+    // not stored, or a retry answered with the original: these files are free again
+    if (files)
+      await ctx.files
+        .detach(fileIds, id)
+        .catch((err) => ctx.reportFailure('append', err, { room: peer.room }, 'could not detach files'));
+  }
   if (!stored) return;
   if (stored.duplicate) {
     peer.send(stored.event.json); // a retry: the original event, to the retrying connection only

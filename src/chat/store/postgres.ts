@@ -198,6 +198,23 @@ export const MIGRATIONS: readonly string[] = [
      SELECT * FROM roomchat_append(p_room, p_type, p_member, p_cmid, p_head, p_tail, p_at,
                                    CASE WHEN p_type = 'message' THEN substring(p_tail FROM '"id":"([^"]*)"') END, NULL)
    $$;`,
+  // 6: uploaded files and their thumbnails, every instance reading and writing them here
+  // (src/files/postgres.ts)
+  `CREATE TABLE files (
+     id TEXT PRIMARY KEY,
+     room TEXT NOT NULL,
+     member_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     type TEXT NOT NULL,
+     size BIGINT NOT NULL,
+     width INTEGER,
+     height INTEGER,
+     at BIGINT NOT NULL,
+     message_id TEXT,
+     body BYTEA NOT NULL,
+     thumb BYTEA
+   );
+   CREATE INDEX files_unattached ON files (at) WHERE message_id IS NULL;`,
 ];
 
 /** A room is erasable (see HistoryStore.emptyRooms): the condition on a `rooms` row `r`; $1 is `before`. */
