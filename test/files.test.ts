@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';
+import type { ChatFile } from '../src/chat/protocol.js';
 import { ManualClock } from './clock.js';
 import { type Client, connect, listen, newRoom, newUid, testConfig } from './helpers.js';
 
@@ -16,7 +17,7 @@ async function upload(http: string, room: string, uid: string, name: string, byt
     body: form,
     headers: { 'X-Chat-Uid': uid },
   });
-  return { status: res.status, body: (await res.json()) as { file: { id: string; type: string; width?: number } } };
+  return { status: res.status, body: (await res.json()) as { file: ChatFile } };
 }
 
 const send = async (c: Client, frame: Record<string, unknown>) => {
@@ -83,4 +84,60 @@ test('an upload over MAX_FILE_BYTES is refused with 413', async (t) => {
   await connect(ws, room, { uid });
   assert.equal((await upload(http, room, uid, 'big.bin', Buffer.alloc(1025))).status, 413);
   assert.equal((await upload(http, room, uid, 'fits.bin', Buffer.alloc(1024))).status, 201);
+});
+
+test('hostile uploads are kept as harmless bytes or refused, never served as what they pretend to be', async (t) => {
+  const { ws, http } = await listen(t);
+  const room = newRoom('hostile');
+  const uid = newUid();
+  await connect(ws, room, { uid });
+  const served = async (id: string) => {
+    const res = await fetch(`${http}/files/${id}`);
+    return { type: res.headers.get('content-type'), bytes: Buffer.from(await res.arrayBuffer()) };
+  };
+
+  const passwd = await upload(http, room, uid, '../../etc/passwd', Buffer.from('root:x:0:0'));
+  assert.equal(passwd.status, 201);
+  assert.equal(passwd.body.file.name, 'passwd', 'the last path segment only');
+
+  const empty = await upload(http, room, uid, 'empty.txt', Buffer.alloc(0));
+  assert.deepEqual([empty.status, empty.body.file.type, empty.body.file.size], [201, 'application/octet-stream', 0]);
+
+  const html = await upload(http, room, uid, 'x.png', Buffer.from('<!doctype html><script>alert(1)</script>'));
+  assert.equal(html.body.file.type, 'application/octet-stream');
+  assert.equal((await served(html.body.file.id)).type, 'application/octet-stream');
+
+  const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#000' } })
+    .png()
+    .toBuffer();
+  const tail = '<html><script>alert("polyglot")</script></html>';
+  const polyglot = await upload(http, room, uid, 'poly.png', Buffer.concat([png, Buffer.from(tail)]));
+  assert.equal(polyglot.body.file.type, 'image/png');
+  assert.equal((await served(polyglot.body.file.id)).bytes.includes(tail), false, 're-encoded: the tail is gone');
+
+  const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#888' } })
+    .jpeg()
+    .toBuffer();
+  const truncated = await upload(http, room, uid, 'cut.jpg', jpeg.subarray(0, Math.floor(jpeg.length / 3)));
+  assert.equal(truncated.status, 201, 'a broken image is no crash');
+  assert.ok(['image/jpeg', 'application/octet-stream'].includes(truncated.body.file.type));
+
+  // a PNG header announcing 30000 × 30000 pixels (900 megapixels): refused before any decoding
+  const header = Buffer.from(png);
+  header.writeUInt32BE(30000, 16);
+  header.writeUInt32BE(30000, 20);
+  assert.equal((await upload(http, room, uid, 'bomb.png', header)).status, 413);
+
+  const gps = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#4a4' } })
+    .jpeg()
+    .withExif({
+      IFD0: { Make: 'SpyCam', Model: 'GPS-1' },
+      IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 24/1' },
+    })
+    .toBuffer();
+  assert.ok(gps.includes('SpyCam'), 'setup: the upload carries EXIF');
+  const clean = await upload(http, room, uid, 'where.jpg', gps);
+  const bytes = (await served(clean.body.file.id)).bytes;
+  assert.equal(bytes.includes('SpyCam') || bytes.includes('Exif'), false, 'no EXIF (nor its GPS) is served');
+  assert.equal((await sharp(bytes).metadata()).exif, undefined);
 });

@@ -23,12 +23,14 @@ export function tempDir(t: TestContext): string {
 
 /** The defaults of the config schema, with what tests need instead (a free port, a temporary store, short waits). */
 export function testConfig(t: TestContext, overrides: Partial<Config> = {}): Config {
+  const dir = tempDir(t);
   return {
     ...loadConfig({}),
+    filesDir: join(dir, 'files'),
     port: 0,
     host: '127.0.0.1',
     logLevel: 'silent',
-    sqlitePath: join(tempDir(t), 'chat.db'),
+    sqlitePath: join(dir, 'chat.db'),
     serverSecret: 'test-secret-0123456789',
     allowedOrigins: ['http://allowed.example'],
     leaveGraceMs: 200,

@@ -3,7 +3,7 @@
  * `ID.thumb` (an image's WebP thumbnail) and `ID.json` (the record). Ids are random, so names
  * never collide and nothing outside the folder is ever named.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChatFile, FileStore, StoredFile } from './file-store.js';
 
@@ -28,9 +28,10 @@ export class DiskFileStore implements FileStore {
     return join(this.#dir, id + suffix);
   }
 
-  async put(record: StoredFile, body: Buffer, thumb: Buffer | null): Promise<void> {
+  async put(record: StoredFile, body: Buffer | { path: string }, thumb: Buffer | null): Promise<void> {
     const { id } = record.file;
-    await writeFile(this.#path(id), body);
+    if (Buffer.isBuffer(body)) await writeFile(this.#path(id), body);
+    else await copyFile(body.path, this.#path(id)); // streamed by the kernel, never whole in memory
     if (thumb) await writeFile(this.#path(id, '.thumb'), thumb);
     await this.#writeRecord(record); // last: a file is there once its record is
   }

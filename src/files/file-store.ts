@@ -21,8 +21,11 @@ export interface StoredFile {
 }
 
 export interface FileStore {
-  /** Keep a file (and an image's thumbnail), not attached to any message yet. */
-  put(record: StoredFile, body: Buffer, thumb: Buffer | null): Promise<void>;
+  /**
+   * Keep a file (and an image's thumbnail), not attached to any message yet: its bytes, or a file
+   * on disk to take them from (the caller removes that file afterwards).
+   */
+  put(record: StoredFile, body: Buffer | { path: string }, thumb: Buffer | null): Promise<void>;
   /** A file's record, or null. */
   get(id: string): Promise<StoredFile | null>;
   /** The bytes of a file, or of its thumbnail; null when there are none. */

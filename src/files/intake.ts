@@ -5,7 +5,7 @@
  * an image over 50 megapixels is refused; anything else (SVG and HTML included) is kept as bytes.
  * @see https://sharp.pixelplumbing.com/api-constructor
  */
-import { readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { fileTypeFromFile } from 'file-type';
 import sharp, { type Metadata } from 'sharp';
 
@@ -14,10 +14,44 @@ export const MAX_IMAGE_PIXELS = 50_000_000;
 export const THUMB_MAX = 480;
 const NAME_MAX = 255;
 
+// libvips would keep recent images decoded (50 MiB by default): each upload is seen once
+sharp.cache(false);
+
 const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 
+/**
+ * Images decoded at once: a decoded image is width × height × channels bytes, so ten large ones
+ * in parallel would hold hundreds of MiB; the rest wait their turn (their bytes wait on disk).
+ */
+const IMAGE_SLOTS = 2;
+let busySlots = 0;
+const waiting: Array<() => void> = [];
+
+async function inSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (busySlots >= IMAGE_SLOTS) await new Promise<void>((resolve) => waiting.push(resolve));
+  busySlots++;
+  try {
+    return await work();
+  } finally {
+    busySlots--;
+    waiting.shift()?.();
+  }
+}
+
+/**
+ * What is kept: an image's re-encoded bytes, or (anything else) the uploaded file itself, left on
+ * disk so that it is never read whole into memory here.
+ */
 export type Intake =
-  | { ok: true; type: string; body: Buffer; thumb: Buffer | null; width?: number; height?: number }
+  | {
+      ok: true;
+      type: string;
+      body: Buffer | { path: string };
+      size: number;
+      thumb: Buffer | null;
+      width?: number;
+      height?: number;
+    }
   | { ok: false; tooLarge: true; reason: string };
 
 /** The stored name: the last path segment of what the client sent, 1 to 255 characters. */
@@ -33,10 +67,11 @@ export function fileName(raw: string | undefined): string {
 export async function intake(path: string): Promise<Intake> {
   const detected = await fileTypeFromFile(path);
   if (detected && IMAGE_TYPES.has(detected.mime)) {
-    const image = await asImage(path, detected.mime);
+    const image = await inSlot(() => asImage(path, detected.mime));
     if (image) return image;
   }
-  return { ok: true, type: 'application/octet-stream', body: await readFile(path), thumb: null };
+  const { size } = await stat(path);
+  return { ok: true, type: 'application/octet-stream', body: { path }, size, thumb: null };
 }
 
 async function asImage(path: string, type: string): Promise<Intake | null> {
@@ -69,7 +104,15 @@ async function asImage(path: string, type: string): Promise<Intake | null> {
       .webp()
       .toBuffer();
     const stored = await sharp(body).metadata();
-    return { ok: true, type, body, thumb, width: stored.width, height: stored.pageHeight ?? stored.height };
+    return {
+      ok: true,
+      type,
+      body,
+      size: body.length,
+      thumb,
+      width: stored.width,
+      height: stored.pageHeight ?? stored.height,
+    };
   } catch {
     return null;
   }

@@ -2,6 +2,7 @@
  * The cluster FileStore: PostgreSQL, so every instance serves every file. The table is created by
  * the history store's migrations (src/chat/store/postgres.ts); attaching is one statement.
  */
+import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
 import type { ChatFile, FileStore, StoredFile } from './file-store.js';
 
@@ -36,7 +37,13 @@ export class PostgresFileStore implements FileStore {
     this.#pool = pool;
   }
 
-  async put({ file, room, memberId, at }: StoredFile, body: Buffer, thumb: Buffer | null): Promise<void> {
+  /** The bytes go in one parameter: a file is in memory once, as it is sent to PostgreSQL. */
+  async put(
+    { file, room, memberId, at }: StoredFile,
+    source: Buffer | { path: string },
+    thumb: Buffer | null,
+  ): Promise<void> {
+    const body = Buffer.isBuffer(source) ? source : await readFile(source.path);
     await this.#pool.query(
       `INSERT INTO files (id, room, member_id, name, type, size, width, height, at, body, thumb)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,

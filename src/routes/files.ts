@@ -104,7 +104,7 @@ export default async function files(app: FastifyInstance, opts: FilesOptions): P
         id: randomBytes(24).toString('base64url'),
         name: fileName(part.filename),
         type: made.type,
-        size: made.body.length,
+        size: made.size,
         ...(made.width !== undefined && made.height !== undefined ? { width: made.width, height: made.height } : {}),
       };
       await opts.files.put(

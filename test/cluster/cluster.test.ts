@@ -250,3 +250,26 @@ test('a kick on one instance closes the member on another; the ban holds there; 
   assert.equal(again.code, 4003, 'the ban holds on b');
   assert.equal(JSON.parse(again.first).code, 'banned');
 });
+
+test('a file uploaded through one instance is attached and served by another', async (t) => {
+  const [a, b] = (await startCluster(t, { instances: 2 })) as [Instance, Instance];
+  const room = newRoom('files');
+  const uid = newUid();
+  const alice = await connect(a.ws, room, { uid });
+  const watcher = await connect(b.ws, room, { uid: newUid() });
+  const form = new FormData();
+  form.append('file', new Blob([new TextEncoder().encode('shared everywhere')]), 'note.txt');
+  const res = await fetch(`${a.http}/api/rooms/${room}/files`, {
+    method: 'POST',
+    body: form,
+    headers: { 'X-Chat-Uid': uid },
+  });
+  assert.equal(res.status, 201);
+  const { file } = (await res.json()) as { file: { id: string } };
+  alice.send({ type: 'message', text: 'see attached', files: [file.id], clientMsgId: 'f1' });
+  const seen = await watcher.next((f) => f.type === 'message' && f.clientMsgId === 'f1', 5000);
+  assert.equal(seen.files[0].id, file.id);
+  const served = await fetch(`${b.http}/files/${file.id}`);
+  assert.equal(served.status, 200);
+  assert.equal(await served.text(), 'shared everywhere');
+});
