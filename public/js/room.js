@@ -3,6 +3,7 @@ import { RoomConnection } from './connection.js';
 import { canonicalDisplayName, codePoints, TEXT_MAX } from './rules.js';
 import * as storage from './storage.js';
 import { Timeline } from './timeline.js';
+import { Uploads } from './uploads.js';
 
 const TYPING_SEND_EVERY_MS = 2000;
 const TYPING_SHOW_MS = 4000;
@@ -53,7 +54,14 @@ const ui = {
   nameDialog: /** @type {HTMLDialogElement} */ (byId('name-dialog')),
   nameDialogForm: /** @type {HTMLFormElement} */ (byId('name-dialog-form')),
   nameDialogInput: /** @type {HTMLInputElement} */ (byId('name-dialog-input')),
+  attach: /** @type {HTMLButtonElement} */ (byId('attach')),
+  fileInput: /** @type {HTMLInputElement} */ (byId('file-input')),
+  uploads: /** @type {HTMLUListElement} */ (byId('uploads')),
+  lightbox: /** @type {HTMLDialogElement} */ (byId('lightbox')),
+  lightboxImage: /** @type {HTMLImageElement} */ (byId('lightbox-image')),
 };
+
+const uploads = new Uploads(ui.uploads, room, () => renderCounter());
 
 const state = {
   /** @type {import('./types.js').Member | null} */ me: null,
@@ -240,10 +248,11 @@ async function fetchPage(before, limit) {
 // ---------------------------------------------------------------- outbox
 
 /** @param {string} text */
-function submit(text) {
+function submit(text, files = /** @type {import('./types.js').ChatFile[]} */ ([])) {
   /** @type {import('./types.js').OutboxEntry} */
   const entry = { clientMsgId: newId(), text, at: Date.now() };
   if (state.dmTarget) entry.to = state.dmTarget;
+  else if (files.length > 0) entry.files = files;
   state.outbox.push(entry);
   storage.saveOutbox(room, state.outbox);
   timeline.addPending(entry, connection.isOpen ? 'sending…' : 'waiting for connection');
@@ -256,7 +265,12 @@ function sendEntry(entry) {
   /** @type {import('./types.js').ClientFrame} */
   const frame = entry.to
     ? { type: 'direct', to: entry.to.id, text: entry.text, clientMsgId: entry.clientMsgId }
-    : { type: 'message', text: entry.text, clientMsgId: entry.clientMsgId };
+    : {
+        type: 'message',
+        text: entry.text,
+        clientMsgId: entry.clientMsgId,
+        ...(entry.files ? { files: entry.files.map((f) => f.id) } : {}),
+      };
   if (connection.send(frame)) timeline.setPendingStatus(entry.clientMsgId, 'sending…');
 }
 
@@ -403,7 +417,8 @@ function renderCounter() {
   ui.counter.textContent = n > TEXT_MAX - 500 ? `${n} / ${TEXT_MAX}` : '';
   ui.counter.classList.toggle('over', over);
   ui.text.setAttribute('aria-invalid', String(over));
-  ui.send.disabled = ui.text.value.trim() === '' || over;
+  const files = uploads.ready.length > 0;
+  ui.send.disabled = (ui.text.value.trim() === '' && !files) || over || uploads.busy;
 }
 
 function autosize() {
@@ -416,8 +431,10 @@ function autosize() {
 ui.composer.addEventListener('submit', (e) => {
   e.preventDefault();
   const text = ui.text.value.trim();
-  if (!text || codePoints(text) > TEXT_MAX) return;
-  submit(text);
+  const files = uploads.ready;
+  if ((!text && files.length === 0) || codePoints(text) > TEXT_MAX || uploads.busy) return;
+  submit(text, files);
+  uploads.clear();
   // the others stop showing us as typing when the message arrives: announce the next burst at once
   state.lastTypingSent = 0;
   ui.text.value = '';
@@ -440,6 +457,44 @@ ui.text.addEventListener('input', () => {
   if (ui.text.value.trim() && now - state.lastTypingSent > TYPING_SEND_EVERY_MS && !state.dmTarget) {
     if (connection.send({ type: 'typing' })) state.lastTypingSent = now;
   }
+});
+
+ui.attach.addEventListener('click', () => ui.fileInput.click());
+ui.fileInput.addEventListener('change', () => {
+  if (ui.fileInput.files) uploads.add(ui.fileInput.files);
+  ui.fileInput.value = '';
+});
+// a pasted screenshot, or files dropped on the conversation
+ui.text.addEventListener('paste', (e) => {
+  const files = [...(e.clipboardData?.files ?? [])];
+  if (files.length === 0) return;
+  e.preventDefault();
+  uploads.add(files);
+});
+const conversation = /** @type {HTMLElement} */ (ui.composer.closest('.conversation'));
+conversation.addEventListener('dragover', (e) => {
+  if (!e.dataTransfer?.types.includes('Files')) return;
+  e.preventDefault();
+  conversation.classList.add('dropping');
+});
+conversation.addEventListener('dragleave', () => conversation.classList.remove('dropping'));
+conversation.addEventListener('drop', (e) => {
+  conversation.classList.remove('dropping');
+  if (!e.dataTransfer?.files.length) return;
+  e.preventDefault();
+  uploads.add(e.dataTransfer.files);
+});
+// an image opens full size; Escape, the close button or a click beside it closes it
+ui.log.addEventListener('click', (e) => {
+  const link = /** @type {HTMLElement} */ (e.target).closest('a.image');
+  if (!(link instanceof HTMLAnchorElement)) return;
+  e.preventDefault();
+  ui.lightboxImage.src = link.href;
+  ui.lightboxImage.alt = link.querySelector('img')?.alt ?? '';
+  ui.lightbox.showModal();
+});
+ui.lightbox.addEventListener('click', (e) => {
+  if (e.target === ui.lightbox) ui.lightbox.close();
 });
 
 ui.dmCancel.addEventListener('click', () => {

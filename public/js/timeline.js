@@ -2,6 +2,8 @@
 // direct message sits just after the event it followed), each seq at most once, consecutive
 // messages of one member grouped. User text only ever goes in as text.
 
+import { formatSize } from './uploads.js';
+
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 80;
 
@@ -118,7 +120,9 @@ export class Timeline {
       const meta = el('div', 'meta');
       meta.append(el('span', 'status'));
       if (entry.to) meta.append(el('span', 'private', `private to ${entry.to.name}`));
-      item.append(meta, el('div', 'text', entry.text));
+      item.append(meta);
+      if (entry.text) item.append(el('div', 'text', entry.text));
+      if (entry.files?.length) item.append(filesList(entry.files));
       item.dataset.clientMsgId = entry.clientMsgId;
       this.#pending.set(entry.clientMsgId, item);
       this.#pendingList.append(item);
@@ -200,7 +204,9 @@ export class Timeline {
     const time = el('time', undefined, localTime(event.ts));
     time.setAttribute('datetime', event.ts);
     meta.append(time);
-    item.append(meta, el('div', 'text', event.text));
+    item.append(meta);
+    if (event.text) item.append(el('div', 'text', event.text));
+    if (event.files?.length) item.append(filesList(event.files));
     return item;
   }
 
@@ -214,4 +220,38 @@ export class Timeline {
     item.dataset.seq = String(event.seq);
     return item;
   }
+}
+
+/**
+ * A message's files: images as thumbnails that open full size, anything else as a chip with its
+ * name, size and a download link. Built from text nodes and attributes, never HTML.
+ * @param {import('./types.js').ChatFile[]} files
+ */
+function filesList(files) {
+  const list = el('ul', 'files');
+  for (const f of files) {
+    const li = el('li');
+    const link = document.createElement('a');
+    link.href = `/files/${encodeURIComponent(f.id)}`;
+    if (f.type.startsWith('image/')) {
+      link.className = 'image';
+      const img = document.createElement('img');
+      img.src = `/files/${encodeURIComponent(f.id)}/thumb`;
+      img.alt = f.name;
+      img.loading = 'lazy';
+      if (f.width && f.height) {
+        const scale = Math.min(1, 480 / Math.max(f.width, f.height));
+        img.width = Math.round(f.width * scale);
+        img.height = Math.round(f.height * scale);
+      }
+      link.append(img);
+    } else {
+      link.className = 'file-chip';
+      link.download = f.name;
+      link.append(el('span', 'file-name', f.name), el('span', 'file-size', formatSize(f.size)));
+    }
+    li.append(link);
+    list.append(li);
+  }
+  return list;
 }

@@ -15,11 +15,12 @@
  * @typedef {protocol.ErrorFrameOut} ErrorFrameOut
  * @typedef {protocol.WelcomeFrame} WelcomeFrame
  * @typedef {protocol.ClientFrame} ClientFrame
+ * @typedef {protocol.ChatFile} ChatFile
  * @typedef {WelcomeFrame | ChatEvent | TypingFrameOut | DirectFrameOut | ErrorFrameOut} ServerFrame
  */
 /**
  * What the user asked to send and is not acknowledged yet.
- * @typedef {{ clientMsgId: string, text: string, to?: Member, at: number }} OutboxEntry
+ * @typedef {{ clientMsgId: string, text: string, to?: Member, at: number, files?: ChatFile[] }} OutboxEntry
  */
 
 export {};

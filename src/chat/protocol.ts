@@ -1,19 +1,25 @@
 /**
- * The wire contract (shared PROTOCOL.md v1): client frame schemas, their parser, and the types of
+ * The wire contract (shared PROTOCOL.md, v2): client frame schemas, their parser, and the types of
  * every frame the server sends.
  */
 import { type Static, Type } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { CLIENT_MSG_ID_MAX, codePoints, isEmoji, REACTIONS_MAX, TEXT_MAX, UID_PATTERN } from '../shared/rules.js';
+import {
+  CLIENT_MSG_ID_MAX,
+  codePoints,
+  FILES_MAX,
+  isEmoji,
+  REACTIONS_MAX,
+  TEXT_MAX,
+  UID_PATTERN,
+} from '../shared/rules.js';
 
-export { CLIENT_MSG_ID_MAX, isEmoji, REACTIONS_MAX, TEXT_MAX };
+export { CLIENT_MSG_ID_MAX, FILES_MAX, isEmoji, REACTIONS_MAX, TEXT_MAX };
 
 const ClientMsgId = Type.Optional(Type.String({ minLength: 1, maxLength: CLIENT_MSG_ID_MAX }));
 
 /** Most members a message mentions (PROTOCOL.md v2). */
 export const MENTIONS_MAX = 20;
-/** Most files a message carries. */
-export const FILES_MAX = 10;
 /** Code points of the text a Quote carries. */
 export const QUOTE_MAX = 200;
 

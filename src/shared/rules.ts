@@ -94,6 +94,9 @@ export function suffixedName(name: string, k: number): string {
   return cut.trimEnd() + suffix;
 }
 
+/** Most files a message carries. */
+export const FILES_MAX = 10;
+
 /** Most UTF-8 bytes of a reaction's emoji, and most different emoji on one message. */
 export const EMOJI_MAX_BYTES = 32;
 export const REACTIONS_MAX = 20;
