@@ -15,7 +15,8 @@ const DAY = 24 * HOUR;
 
 /** Wait (bounded) for an async condition the server reaches after the clock moved. */
 async function eventually(cond: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
+  // bounded generously: a busy machine only makes it later
+  for (let i = 0; i < 1500; i++) {
     if (await cond()) return;
     await new Promise((r) => setTimeout(r, 10));
   }
