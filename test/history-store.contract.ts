@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import type { EventDraft } from '../src/chat/protocol.js';
 import type { HistoryStore } from '../src/chat/store/history-store.js';
+import { parseQuery } from '../src/shared/search.js';
 
 export interface StoreFactory {
   /** A fresh, empty store. */
@@ -354,6 +355,97 @@ export function historyStoreContract(name: string, factory: StoreFactory): void 
     assert.equal(await store.bannedUntil(room, 'mod'), dayStart(3));
     assert.equal(await store.bannedUntil(freshRoom(), 'mod'), 0, 'per room');
     assert.deepEqual([...(await store.joinedOf(room, ['mod', 'stranger', 'owner']))].sort(), ['mod', 'owner']);
+  });
+
+  /** Seqs of the room's messages matching q, newest first. */
+  const found = async (
+    store: HistoryStore,
+    room: string,
+    q: string,
+    options: { beforeSeq?: number; limit?: number } = {},
+  ) => (await store.search(room, parseQuery(q), { limit: 100, ...options })).map((e) => e.seq);
+
+  test(`${name}: search finds whole words in any case, every word of the query, newest first, in one room only`, async (t) => {
+    const { store, reopen } = await factory.open(t);
+    const room = freshRoom();
+    for (const text of ['The quick brown fox', 'quickly, brownish', 'QUICK thinking', 'e-mail me: Fox@Example.com']) {
+      await say(store, room, 'a', text);
+    }
+    await say(store, freshRoom(), 'a', 'quick fox elsewhere');
+    await store.append({ draft: { type: 'join', room, member: member('quick'), ts: at(0) }, memberId: 'quick' });
+    assert.deepEqual(await found(store, room, 'quick'), [3, 1], 'whole words only, not "quickly"');
+    assert.deepEqual(await found(store, room, 'FOX quick'), [1]);
+    assert.deepEqual(await found(store, room, 'fox'), [4, 1]);
+    assert.deepEqual(await found(store, room, 'e-mail example.com'), [4], 'punctuation splits words, kept in order');
+    assert.deepEqual(await found(store, room, 'mail-e'), [], 'the words of a query word, in its order');
+    assert.deepEqual(await found(store, room, 'quick', { limit: 1 }), [3]);
+    assert.deepEqual(await found(store, room, 'quick', { beforeSeq: 3 }), [1]);
+    assert.deepEqual(await found(store, room, '!!! 😀'), [], 'nothing searchable: nothing found');
+    assert.deepEqual(await found(store, freshRoom(), 'quick'), [], 'a room never used');
+    const again = await reopen();
+    assert.deepEqual(await found(again, room, 'quick'), [3, 1], 'the index outlives a restart');
+    await say(again, room, 'b', 'quick again');
+    assert.deepEqual(await found(again, room, 'quick'), [6, 3, 1], 'and goes on after it');
+  });
+
+  test(`${name}: search finds Chinese and Japanese as substrings of two characters or more`, async (t) => {
+    const { store } = await factory.open(t);
+    const room = freshRoom();
+    for (const text of [
+      '今日はとても良い天気です',
+      '我们明天去公园散步',
+      '東京タワーに行きました',
+      'Tokyo 東京タワー trip',
+      'ｶﾀｶﾅ and ＦＵＬＬ',
+    ]) {
+      await say(store, room, 'a', text);
+    }
+    const cases: Array<[string, number[]]> = [
+      ['天気', [1]],
+      ['良い天気', [1]],
+      ['公园 散步', [2]],
+      ['タワー', [4, 3]],
+      ['tokyo 東京', [4]],
+      ['天気 公园', []],
+      ['雨天', []],
+      ['園', []],
+      ['東', [4, 3]],
+      ['京', [4, 3]],
+      ['カタカナ full', [5]],
+    ];
+    for (const [q, want] of cases) assert.deepEqual(await found(store, room, q), want, q);
+  });
+
+  test(`${name}: search follows edits and deletes, and retention erases from the index too`, async (t) => {
+    const { store } = await factory.open(t);
+    const room = freshRoom();
+    await say(store, room, 'a', 'alpha bravo');
+    await say(store, room, 'a', 'alpha charlie');
+    const change = (id: string, text: string, deleted = false) =>
+      store.amend(room, id, (m) => ({
+        event: { draft: { type: 'edit', room, id, text, from: member('a'), ts: at(1) }, memberId: 'a', msgId: id },
+        message: JSON.stringify({ ...JSON.parse(m?.json ?? '{}'), text, ...(deleted ? { deleted: true } : {}) }),
+        erase: deleted,
+      }));
+    await change('id-alpha bravo', 'delta echo');
+    assert.deepEqual(await found(store, room, 'bravo'), [], 'not by its old text');
+    assert.deepEqual(await found(store, room, 'delta'), [1], 'by its new text');
+    const [shown] = await store.search(room, parseQuery('echo'), { limit: 5 });
+    assert.equal(JSON.parse(shown?.json ?? '{}').text, 'delta echo', 'shown as it is now');
+    await change('id-alpha charlie', '', true);
+    assert.deepEqual(await found(store, room, 'alpha'), [], 'a deleted message is never found');
+    await store.append({
+      draft: { type: 'message', room, id: 'old', from: member('a'), text: 'ancient words', ts: at(-10) },
+      memberId: 'a',
+    });
+    await store.append({
+      draft: { type: 'message', room, id: 'new', from: member('a'), text: 'recent words', ts: at(1) },
+      memberId: 'a',
+    });
+    assert.deepEqual(await found(store, room, 'words'), [6, 5]);
+    await store.eraseOldEvents(room, dayStart(0), 10);
+    assert.deepEqual(await found(store, room, 'ancient'), [], 'an erased message is not found');
+    assert.deepEqual(await found(store, room, 'words'), [6], 'what retention keeps is still found');
   });
 
   test(`${name}: ping answers while open`, async (t) => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
 import { MIGRATIONS, PostgresStore } from '../src/chat/store/postgres.js';
+import { parseQuery } from '../src/shared/search.js';
 import { historyStoreContract } from './history-store.contract.js';
 import { TEST_DATABASE_URL } from './services.js';
 
@@ -59,7 +60,7 @@ test('PostgresStore: migrations are recorded and run once however many instances
   const { rows } = await client.query('SELECT version FROM roomchat_migrations ORDER BY version');
   assert.deepEqual(
     rows.map((r) => r.version),
-    [1, 2, 3, 4, 5, 6],
+    MIGRATIONS.map((_, i) => i + 1),
   );
 });
 
@@ -119,6 +120,12 @@ test('PostgresStore: a database of the first schema version opens under the curr
   assert.equal((await store.read('old', { limit: 10 })).length, 2, 'every event kept');
   assert.equal((await store.findMessage('old', 'm1'))?.seq, 2, 'a message of v1 can be replied to and edited');
   assert.deepEqual((await store.roomInfo('old')).roles, { a: 'owner' }, 'its owner is the member of seq 1');
+  const found = await store.search('old', parseQuery('V1'), { limit: 10 });
+  assert.deepEqual(
+    found.map((e) => e.seq),
+    [2],
+    'a message of v1 is found by search',
+  );
   const next = await store.append({
     draft: {
       type: 'message',

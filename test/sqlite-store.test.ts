@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../src/chat/store/sqlite.js';
+import { parseQuery } from '../src/shared/search.js';
 import { tempDir } from './helpers.js';
 import { historyStoreContract } from './history-store.contract.js';
 
@@ -63,7 +64,15 @@ test('SqliteStore: a file of the version before rooms were tracked keeps its seq
              member_id TEXT NOT NULL, client_msg_id TEXT, json TEXT NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID;
            CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`);
   const insert = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, NULL, ?)');
-  for (const seq of [1, 2, 3]) insert.run('old', seq, 'message', 'a', `{"type":"message","room":"old","seq":${seq}}`);
+  for (const seq of [1, 2, 3]) {
+    insert.run(
+      'old',
+      seq,
+      'message',
+      'a',
+      `{"type":"message","room":"old","seq":${seq},"id":"m${seq}","text":"old ${seq}"}`,
+    );
+  }
   db.pragma('user_version = 2');
   db.close();
   const store = new SqliteStore({ path });
@@ -82,4 +91,10 @@ test('SqliteStore: a file of the version before rooms were tracked keeps its seq
   });
   assert.equal(next.event.seq, 4);
   assert.deepEqual(await store.rooms('', 10), ['old']);
+  const found = await store.search('old', parseQuery('old'), { limit: 10 });
+  assert.deepEqual(
+    found.map((e) => e.seq),
+    [3, 2, 1],
+    'the messages stored before search existed are found',
+  );
 });

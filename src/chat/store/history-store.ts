@@ -2,6 +2,7 @@
  * HistoryStore: the durable log of each room, and the only source of `seq`. Every implementation
  * passes the same contract suite (test/history-store.contract.ts).
  */
+import type { Phrase } from '../../shared/search.js';
 import type { EventDraft, Refusal } from '../protocol.js';
 
 /** An event as stored: its seq and its JSON text, sent as is to every client. */
@@ -60,6 +61,13 @@ export interface Amendment {
 /** Decide a change from the message as it is (null: no such message in the room). */
 export type Change = (found: FoundMessage | null) => Amendment | Refusal | null;
 
+export interface SearchOptions {
+  /** Only messages with seq < beforeSeq. @default no bound */
+  beforeSeq?: number;
+  /** At most this many. */
+  limit: number;
+}
+
 export interface ReadOptions {
   /** Only events with seq > afterSeq. @default 0 */
   afterSeq?: number;
@@ -100,6 +108,11 @@ export interface HistoryStore {
   append(input: AppendInput): Promise<AppendResult>;
   /** Events of a room, ascending by seq. */
   read(room: string, options: ReadOptions): Promise<StoredEvent[]>;
+  /**
+   * The room's messages whose current text matches every phrase (src/shared/search.ts), newest
+   * first, as they are now; deleted messages never (their terms are erased from the index).
+   */
+  search(room: string, phrases: readonly Phrase[], options: SearchOptions): Promise<StoredEvent[]>;
   /** The room's latest seq (0 for a room with no events). */
   latestSeq(room: string): Promise<number>;
   /** Members the log says are in the room (joined, not left), with their latest names. */

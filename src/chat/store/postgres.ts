@@ -5,6 +5,7 @@
  * @see https://node-postgres.com
  */
 import pg from 'pg';
+import { indexText, type Phrase } from '../../shared/search.js';
 import type { Refusal } from '../protocol.js';
 import type {
   AppendInput,
@@ -17,6 +18,7 @@ import type {
   ReadOptions,
   RoomEffect,
   RoomInfo,
+  SearchOptions,
   StoredEvent,
 } from './history-store.js';
 import {
@@ -26,11 +28,17 @@ import {
   presenceFromRows,
   roomInfoOf,
   splitAroundSeq,
+  tsqueryOf,
+  tsvectorOf,
   withQuoteNow,
+  wordsOf,
 } from './shared.js';
 
+/** A step of the schema: SQL, or work that needs more than SQL (run inside the step's transaction). */
+export type Migration = string | ((client: pg.PoolClient) => Promise<void>);
+
 /** Versioned migrations, applied in order under an advisory lock; never edit one that shipped. */
-export const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE rooms (
      room TEXT PRIMARY KEY,
      last_seq BIGINT NOT NULL
@@ -215,6 +223,64 @@ export const MIGRATIONS: readonly string[] = [
      thumb BYTEA
    );
    CREATE INDEX files_unattached ON files (at) WHERE message_id IS NULL;`,
+  // 7: search. Each message's terms (src/shared/search.ts) as a tsvector with their positions, in
+  // a GIN index; the append takes them (the 9-argument form stays for a rolling upgrade: what an
+  // instance of the previous version appends is not found). The messages already there are
+  // indexed now, in pages.
+  async (client) => {
+    await client.query('ALTER TABLE events ADD COLUMN words tsvector');
+    for (let after = { room: '', seq: 0 }; ; ) {
+      const { rows } = await client.query<{ room: string; seq: string; json: string }>(
+        `SELECT room, seq, json FROM events WHERE type = 'message' AND (room, seq) > ($1, $2)
+          ORDER BY room, seq LIMIT 5000`,
+        [after.room, after.seq],
+      );
+      if (rows.length === 0) break;
+      const words = rows.map((r) => tsvectorOf(wordsOf(r.json)));
+      await client.query(
+        `UPDATE events e SET words = w.words::tsvector
+           FROM unnest($1::text[], $2::bigint[], $3::text[]) AS w(room, seq, words)
+          WHERE e.room = w.room AND e.seq = w.seq AND w.words IS NOT NULL`,
+        [rows.map((r) => r.room), rows.map((r) => r.seq), words],
+      );
+      const last = rows[rows.length - 1] as { room: string; seq: string };
+      after = { room: last.room, seq: Number(last.seq) };
+    }
+    await client.query(`CREATE INDEX events_words ON events USING gin (words);
+      CREATE FUNCTION roomchat_append(p_room TEXT, p_type TEXT, p_member TEXT, p_cmid TEXT,
+                                      p_head TEXT, p_tail TEXT, p_at BIGINT, p_msg_id TEXT, p_reply_to TEXT,
+                                      p_words TEXT)
+      RETURNS TABLE (seq BIGINT, json TEXT, duplicate BOOLEAN) LANGUAGE plpgsql AS $$
+      DECLARE
+        v_seq BIGINT;
+      BEGIN
+        INSERT INTO rooms (room, last_seq, last_at) VALUES (p_room, 0, p_at) ON CONFLICT (room) DO NOTHING;
+        SELECT r.last_seq INTO v_seq FROM rooms r WHERE r.room = p_room FOR UPDATE;
+        IF NOT FOUND THEN RAISE EXCEPTION 'room % was erased meanwhile', p_room; END IF;
+        IF p_cmid IS NOT NULL THEN
+          RETURN QUERY SELECT e.seq, e.json, TRUE FROM events e
+            WHERE e.room = p_room AND e.member_id = p_member AND e.client_msg_id = p_cmid;
+          IF FOUND THEN RETURN; END IF;
+        END IF;
+        v_seq := v_seq + 1;
+        IF p_type = 'message' THEN
+          UPDATE rooms SET last_seq = v_seq WHERE room = p_room;
+        ELSIF v_seq = 1 AND p_type = 'join' THEN
+          UPDATE rooms SET last_seq = v_seq, last_at = GREATEST(last_at, p_at), owner = p_member WHERE room = p_room;
+        ELSE
+          UPDATE rooms SET last_seq = v_seq, last_at = GREATEST(last_at, p_at) WHERE room = p_room;
+        END IF;
+        INSERT INTO events (room, seq, type, member_id, client_msg_id, json, msg_id, reply_to, words)
+          VALUES (p_room, v_seq, p_type, p_member, p_cmid, p_head || v_seq || p_tail, p_msg_id, p_reply_to,
+                  p_words::tsvector);
+        RETURN QUERY SELECT v_seq, p_head || v_seq || p_tail, FALSE;
+      END $$;
+      CREATE OR REPLACE FUNCTION roomchat_append(p_room TEXT, p_type TEXT, p_member TEXT, p_cmid TEXT,
+                                                 p_head TEXT, p_tail TEXT, p_at BIGINT, p_msg_id TEXT, p_reply_to TEXT)
+      RETURNS TABLE (seq BIGINT, json TEXT, duplicate BOOLEAN) LANGUAGE sql AS $$
+        SELECT * FROM roomchat_append(p_room, p_type, p_member, p_cmid, p_head, p_tail, p_at, p_msg_id, p_reply_to, NULL)
+      $$;`);
+  },
 ];
 
 /** A room is erasable (see HistoryStore.emptyRooms): the condition on a `rooms` row `r`; $1 is `before`. */
@@ -233,17 +299,26 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** Called for errors of idle connections (the server went away); the pool replaces them. */
   onError?(err: Error): void;
+  /** false: new messages are not indexed for search (what `npm run bench` compares against). @default true */
+  searchIndex?: boolean;
 }
 
 export class PostgresStore implements HistoryStore {
   readonly #pool: pg.Pool;
+  readonly #searchIndex: boolean;
 
-  private constructor(pool: pg.Pool) {
+  private constructor(pool: pg.Pool, searchIndex: boolean) {
     this.#pool = pool;
+    this.#searchIndex = searchIndex;
   }
 
   /** Connect and bring the schema up to date. */
-  static async open({ connectionString, poolSize = 10, onError }: PostgresStoreOptions): Promise<PostgresStore> {
+  static async open({
+    connectionString,
+    poolSize = 10,
+    onError,
+    searchIndex = true,
+  }: PostgresStoreOptions): Promise<PostgresStore> {
     const pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 3000 });
     pool.on('error', (err) => onError?.(err));
     try {
@@ -252,11 +327,11 @@ export class PostgresStore implements HistoryStore {
       await pool.end();
       throw err;
     }
-    return new PostgresStore(pool);
+    return new PostgresStore(pool, searchIndex);
   }
 
   append(input: AppendInput): Promise<AppendResult> {
-    if (!input.effect && !input.replyTo) return appendOn(this.#pool, input);
+    if (!input.effect && !input.replyTo) return appendOn(this.#pool, input, this.#searchIndex);
     return this.#inTransaction(async (client) => {
       let event = input;
       if (input.replyTo) {
@@ -267,7 +342,7 @@ export class PostgresStore implements HistoryStore {
         );
         event = withQuoteNow(input, foundOf(rows[0]));
       }
-      const result = await appendOn(client, event);
+      const result = await appendOn(client, event, this.#searchIndex);
       if (!result.duplicate && input.effect) await applyEffect(client, input.draft.room, input.effect);
       return result;
     });
@@ -343,16 +418,24 @@ export class PostgresStore implements HistoryStore {
             [room, id],
           )
         : null;
-      const result = await appendOn(client, decided.event);
+      const result = await appendOn(client, decided.event, this.#searchIndex);
       if (!result.duplicate) {
         const rewrite = (json: string, seq: number) =>
           client.query('UPDATE events SET json = $1 WHERE room = $2 AND seq = $3', [json, room, seq]);
-        await client.query('UPDATE events SET json = $1, state = $2 WHERE room = $3 AND seq = $4', [
-          decided.message,
-          decided.state === undefined ? found.state : decided.state,
-          room,
-          found.seq,
-        ]);
+        // the search terms follow the text (a reaction leaves them alone)
+        const words = wordsOf(decided.message);
+        await client.query(
+          `UPDATE events SET json = $1, state = $2, words = CASE WHEN $5 THEN $6::tsvector ELSE words END
+            WHERE room = $3 AND seq = $4`,
+          [
+            decided.message,
+            decided.state === undefined ? found.state : decided.state,
+            room,
+            found.seq,
+            words !== wordsOf(found.json),
+            tsvectorOf(words),
+          ],
+        );
         for (const e of rewritten?.rows ?? []) {
           await rewrite(e.type === 'edit' ? erasedEdit(e.json) : erasedQuote(e.json), Number(e.seq));
         }
@@ -377,6 +460,15 @@ export class PostgresStore implements HistoryStore {
     );
     const events = rows.map((r) => ({ seq: Number(r.seq), json: r.json }));
     return keep === 'oldest' ? events : events.reverse();
+  }
+
+  async search(room: string, phrases: readonly Phrase[], { beforeSeq, limit }: SearchOptions): Promise<StoredEvent[]> {
+    if (phrases.length === 0) return [];
+    const { rows } = await this.#pool.query<{ seq: string; json: string }>(
+      `SELECT seq, json FROM events WHERE room = $1 AND seq < $2 AND words @@ $3::tsquery ORDER BY seq DESC LIMIT $4`,
+      [room, beforeSeq ?? Number.MAX_SAFE_INTEGER, tsqueryOf(phrases), limit],
+    );
+    return rows.map((r) => ({ seq: Number(r.seq), json: r.json }));
   }
 
   async latestSeq(room: string): Promise<number> {
@@ -525,11 +617,11 @@ async function applyEffect(client: pg.PoolClient, room: string, effect: RoomEffe
 }
 
 /** Append on the pool or on a client inside a transaction. */
-async function appendOn(db: pg.Pool | pg.PoolClient, input: AppendInput): Promise<AppendResult> {
+async function appendOn(db: pg.Pool | pg.PoolClient, input: AppendInput, index: boolean): Promise<AppendResult> {
   const { draft, memberId, clientMsgId, msgId, replyTo } = input;
   const [head, tail] = splitAroundSeq(draft);
   const { rows } = await db.query<{ seq: string; json: string; duplicate: boolean }>(
-    'SELECT seq, json, duplicate FROM roomchat_append($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+    'SELECT seq, json, duplicate FROM roomchat_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
     [
       draft.room,
       draft.type,
@@ -540,6 +632,7 @@ async function appendOn(db: pg.Pool | pg.PoolClient, input: AppendInput): Promis
       Date.parse(draft.ts) || 0,
       msgId ?? (draft.type === 'message' ? draft.id : null),
       replyTo ?? null,
+      draft.type === 'message' && index ? tsvectorOf(indexText(draft.text)) : null,
     ],
   );
   const row = rows[0];
@@ -562,7 +655,9 @@ async function migrate(pool: pg.Pool): Promise<void> {
     for (let v = current; v < MIGRATIONS.length; v++) {
       await client.query('BEGIN');
       try {
-        await client.query(MIGRATIONS[v] as string);
+        const step = MIGRATIONS[v] as Migration;
+        if (typeof step === 'string') await client.query(step);
+        else await step(client);
         await client.query('INSERT INTO roomchat_migrations (version) VALUES ($1)', [v + 1]);
         await client.query('COMMIT');
       } catch (err) {

@@ -1,4 +1,5 @@
 /** Pieces both stores share: the JSON text of an event around its seq, and presence from rows. */
+import { indexText, type Phrase } from '../../shared/search.js';
 import type { EventDraft } from '../protocol.js';
 import type { AppendInput, FoundMessage, LoggedMember, RoomEffect, RoomInfo } from './history-store.js';
 
@@ -68,4 +69,39 @@ export function withQuoteNow(input: AppendInput, answered: FoundMessage | null):
     ...input,
     draft: { ...input.draft, replyTo: { id, from, text: '', deleted: true } } as AppendInput['draft'],
   };
+}
+
+/** What a stored message is indexed under (src/shared/search.ts); '' for a deleted one or one without text. */
+export function wordsOf(json: string): string {
+  const { text } = JSON.parse(json) as { text?: unknown };
+  return typeof text === 'string' ? indexText(text) : '';
+}
+
+/** A term quoted for a tsvector or tsquery literal. */
+const lexeme = (term: string): string => `'${term.replace(/['\\]/g, (c) => c + c)}'`;
+
+/**
+ * Indexed words as a PostgreSQL tsvector literal: each term with its positions (1-based, as far as
+ * PostgreSQL counts: 16383), so phrases match terms one after the other. null for no words.
+ */
+export function tsvectorOf(words: string): string | null {
+  if (words === '') return null;
+  const positions = new Map<string, number[]>();
+  for (const [i, term] of words.split(' ').entries()) {
+    const at = positions.get(term);
+    const pos = Math.min(i + 1, 16383);
+    if (at) at.push(pos);
+    else positions.set(term, [pos]);
+  }
+  return [...positions].map(([term, at]) => `${lexeme(term)}:${at.join(',')}`).join(' ');
+}
+
+/** A query's phrases as a PostgreSQL tsquery literal: `'a' <-> 'b' & 'c':*`. */
+export function tsqueryOf(phrases: readonly Phrase[]): string {
+  return phrases
+    .map(
+      ({ terms, prefix }) =>
+        `(${terms.map((t, k) => lexeme(t) + (prefix && k === terms.length - 1 ? ':*' : '')).join(' <-> ')})`,
+    )
+    .join(' & ');
 }

@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { fts5Query, indexText, type Phrase } from '../../shared/search.js';
 import type { Refusal } from '../protocol.js';
 import type {
   AppendInput,
@@ -17,6 +18,7 @@ import type {
   ReadOptions,
   RoomEffect,
   RoomInfo,
+  SearchOptions,
   StoredEvent,
 } from './history-store.js';
 import {
@@ -27,9 +29,13 @@ import {
   roomInfoOf,
   splitAroundSeq,
   withQuoteNow,
+  wordsOf,
 } from './shared.js';
 
-const MIGRATIONS: readonly string[] = [
+/** A step of the schema: SQL, or work that needs more than SQL (run inside the step's transaction). */
+type Migration = string | ((db: Database.Database) => void);
+
+const MIGRATIONS: readonly Migration[] = [
   // 1: the log, one row per event; seq is per room and gap-free
   `CREATE TABLE events (
      room TEXT NOT NULL,
@@ -70,6 +76,32 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX events_reply ON events (room, reply_to) WHERE reply_to IS NOT NULL;
    CREATE TABLE bans (room TEXT NOT NULL, member_id TEXT NOT NULL, until INTEGER NOT NULL,
                       PRIMARY KEY (room, member_id)) WITHOUT ROWID;`,
+  // 7: search. Each message's terms (src/shared/search.ts) in an FTS5 index whose deletes erase
+  // the terms from its pages (secure-delete: it needs the terms of the row it deletes, so the table
+  // keeps them rather than being contentless, whose deletes leave them behind a tombstone). A row's
+  // id is the room's number times 2^32 plus the message's seq, so a room's matches are one range of
+  // ids, newest last. The messages already there are indexed now.
+  (db) => {
+    db.exec(`CREATE TABLE search_rooms (n INTEGER PRIMARY KEY, room TEXT NOT NULL UNIQUE);
+             CREATE VIRTUAL TABLE search USING fts5(words, tokenize='ascii');
+             INSERT INTO search (search, rank) VALUES ('secure-delete', 1);`);
+    const rooms = db.prepare<[], { room: string }>("SELECT DISTINCT room FROM events WHERE type = 'message'").all();
+    const number = db.prepare<[string]>('INSERT INTO search_rooms (room) VALUES (?)');
+    const messages = db.prepare<[string, number], { seq: number; json: string }>(
+      "SELECT seq, json FROM events WHERE room = ? AND seq > ? AND type = 'message' ORDER BY seq LIMIT 5000",
+    );
+    const index = db.prepare<[bigint, string]>('INSERT INTO search (rowid, words) VALUES (?, ?)');
+    for (const { room } of rooms) {
+      const n = BigInt(number.run(room).lastInsertRowid);
+      // in pages: a statement cannot write while another one's rows are being read
+      for (let page = messages.all(room, 0); page.length > 0; page = messages.all(room, page.at(-1)?.seq ?? 0)) {
+        for (const { seq, json } of page) {
+          const words = wordsOf(json);
+          if (words !== '') index.run((n << 32n) | BigInt(seq), words);
+        }
+      }
+    }
+  },
 ];
 
 /** A room is erasable (see HistoryStore.emptyRooms): the condition on a `rooms` row `r`. */
@@ -90,6 +122,8 @@ export interface SqliteStoreOptions {
   latestCacheRooms?: number;
   /** A failure of work the store does on its own (the checkpoint after a delete), to be logged. */
   onError?(err: unknown): void;
+  /** false: new messages are not indexed for search (what `npm run bench` compares against). @default true */
+  searchIndex?: boolean;
 }
 
 interface PendingAppend {
@@ -106,18 +140,28 @@ export class SqliteStore implements HistoryStore {
    */
   readonly #latest = new Map<string, number>();
   readonly #latestMax: number;
+  /** Numbers of the rooms used lately in the search index (bounded as #latest is). */
+  readonly #roomNumbers = new Map<string, bigint>();
   readonly #stmt;
   readonly #appendBatch: (inputs: AppendInput[]) => AppendResult[];
   readonly #eraseRoom: (room: string, before: number) => boolean;
   readonly #eraseOld: (room: string, before: string, limit: number) => number;
   readonly #amend: (room: string, id: string, change: Change) => AppendResult | Refusal | null;
   readonly #onError: (err: unknown) => void;
+  readonly #searchIndex: boolean;
   #checkpointDue = false;
   /** Appends waiting for the next group commit. */
   #pending: PendingAppend[] = [];
 
-  constructor({ path, durability = 'full', latestCacheRooms = 10_000, onError }: SqliteStoreOptions) {
+  constructor({
+    path,
+    durability = 'full',
+    latestCacheRooms = 10_000,
+    onError,
+    searchIndex = true,
+  }: SqliteStoreOptions) {
     this.#latestMax = latestCacheRooms;
+    this.#searchIndex = searchIndex;
     this.#onError =
       onError ??
       ((err) => {
@@ -218,6 +262,18 @@ export class SqliteStore implements HistoryStore {
       oldest: db.prepare<[string, number, number, number], StoredEvent>(
         'SELECT seq, json FROM events WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?',
       ),
+      roomNumber: db.prepare<[string], { n: number }>('SELECT n FROM search_rooms WHERE room = ?'),
+      numberRoom: db.prepare<[string]>('INSERT INTO search_rooms (room) VALUES (?)'),
+      index: db.prepare<[bigint, string]>('INSERT INTO search (rowid, words) VALUES (?, ?)'),
+      unindex: db.prepare<[bigint]>('DELETE FROM search WHERE rowid = ?'),
+      match: db.prepare<[string, bigint, bigint, number], { seq: number }>(
+        'SELECT rowid & 4294967295 AS seq FROM search WHERE search MATCH ? AND rowid >= ? AND rowid < ? ORDER BY rowid DESC LIMIT ?',
+      ),
+      eventAt: db.prepare<[string, number], StoredEvent>('SELECT seq, json FROM events WHERE room = ? AND seq = ?'),
+      oldMessages: db.prepare<{ room: string; before: string; limit: number }, { seq: number }>(
+        `SELECT seq FROM (SELECT seq, type, json FROM events WHERE room = @room ORDER BY seq LIMIT @limit)
+          WHERE type = 'message' AND json_extract(json, '$.ts') < @before`,
+      ),
       insertSetting: db.prepare<[string, string]>('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)'),
       setting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
       presence: db.prepare<[string, string], { type: string; json: string }>(
@@ -259,6 +315,7 @@ export class SqliteStore implements HistoryStore {
         room,
         target.seq,
       );
+      this.#reindex(room, target.seq, target.json, decided.message);
       if (decided.erase) {
         for (const e of this.#stmt.about.all(room, id, 'edit')) this.#stmt.rewrite.run(erasedEdit(e.json), room, e.seq);
         for (const e of this.#stmt.replies.all(room, id)) this.#stmt.rewrite.run(erasedQuote(e.json), room, e.seq);
@@ -268,6 +325,10 @@ export class SqliteStore implements HistoryStore {
     this.#eraseOld = db.transaction((room: string, before: string, limit: number) => {
       // the seq outlives the events: the room's row holds it before they go
       this.#stmt.keepSeq.run(room, this.#latestSeq(room));
+      for (const { seq } of this.#stmt.oldMessages.all({ room, before, limit })) {
+        const id = this.#searchId(room, seq, false);
+        if (id >= 0n) this.#stmt.unindex.run(id);
+      }
       return this.#stmt.deleteOld.run({ room, before, limit }).changes;
     });
     this.#eraseRoom = db.transaction((room: string, before: number) => {
@@ -288,7 +349,9 @@ export class SqliteStore implements HistoryStore {
     }
     for (let v = current; v < MIGRATIONS.length; v++) {
       this.#db.transaction(() => {
-        this.#db.exec(MIGRATIONS[v] as string);
+        const step = MIGRATIONS[v] as Migration;
+        if (typeof step === 'string') this.#db.exec(step);
+        else step(this.#db);
         this.#db.pragma(`user_version = ${v + 1}`);
       })();
     }
@@ -323,9 +386,42 @@ export class SqliteStore implements HistoryStore {
     const json = `${head}${seq}${tail}`;
     const about = msgId ?? (draft.type === 'message' ? draft.id : null);
     this.#stmt.insert.run(room, seq, draft.type, memberId, clientMsgId ?? null, json, about, replyTo ?? null);
+    if (draft.type === 'message' && draft.text !== '' && this.#searchIndex) {
+      const words = indexText(draft.text);
+      if (words !== '') this.#stmt.index.run(this.#searchId(room, seq, true), words);
+    }
     if (effect) this.#apply(room, seq, effect);
     this.#latest.set(room, seq); // the entry #latestSeq just moved to the recent end
     return { event: { seq, json }, duplicate: false };
+  }
+
+  /**
+   * The id of a message's row in the search index: its room's number times 2^32 plus its seq. The
+   * room gets its number with its first indexed message (`create`); without one, -1n (no row).
+   */
+  #searchId(room: string, seq: number, create: boolean): bigint {
+    let n = this.#roomNumbers.get(room);
+    if (n === undefined) {
+      const found = this.#stmt.roomNumber.get(room)?.n;
+      if (found === undefined && !create) return -1n;
+      n = found === undefined ? BigInt(this.#stmt.numberRoom.run(room).lastInsertRowid) : BigInt(found);
+      if (this.#roomNumbers.size >= this.#latestMax)
+        this.#roomNumbers.delete(this.#roomNumbers.keys().next().value as string);
+    } else {
+      this.#roomNumbers.delete(room); // to the most recently used end
+    }
+    this.#roomNumbers.set(room, n);
+    return (n << 32n) | BigInt(seq);
+  }
+
+  /** Index a message's current text in place of what it was indexed under. */
+  #reindex(room: string, seq: number, before: string, after: string): void {
+    const words = wordsOf(after);
+    if (words === wordsOf(before)) return; // a reaction: the text is unchanged
+    const id = this.#searchId(room, seq, words !== '');
+    if (id < 0n) return;
+    this.#stmt.unindex.run(id);
+    if (words !== '') this.#stmt.index.run(id, words);
   }
 
   /** An event's effect on the room's row (created here if the event is the room's first). */
@@ -369,6 +465,18 @@ export class SqliteStore implements HistoryStore {
     const before = beforeSeq ?? Number.MAX_SAFE_INTEGER;
     if (keep === 'oldest') return this.#stmt.oldest.all(room, afterSeq, before, limit);
     return this.#stmt.newest.all(room, afterSeq, before, limit).reverse();
+  }
+
+  async search(room: string, phrases: readonly Phrase[], { beforeSeq, limit }: SearchOptions): Promise<StoredEvent[]> {
+    const first = this.#searchId(room, 0, false);
+    if (phrases.length === 0 || first < 0n) return [];
+    const end = first + BigInt(Math.min(beforeSeq ?? 2 ** 32, 2 ** 32));
+    const found: StoredEvent[] = [];
+    for (const { seq } of this.#stmt.match.iterate(fts5Query(phrases), first, end, limit)) {
+      const event = this.#stmt.eventAt.get(room, seq);
+      if (event) found.push(event);
+    }
+    return found;
   }
 
   async latestSeq(room: string): Promise<number> {
