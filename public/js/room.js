@@ -1,6 +1,7 @@
 // The room page: connection, members, typing, composer with its outbox, scrollback, attention.
 import { RoomConnection } from './connection.js';
 import { canonicalDisplayName, codePoints, TEXT_MAX } from './rules.js';
+import { SearchBox } from './search-box.js';
 import * as storage from './storage.js';
 import { Timeline } from './timeline.js';
 import { Uploads } from './uploads.js';
@@ -58,6 +59,11 @@ const ui = {
   fileInput: /** @type {HTMLInputElement} */ (byId('file-input')),
   uploads: /** @type {HTMLUListElement} */ (byId('uploads')),
   lightbox: /** @type {HTMLDialogElement} */ (byId('lightbox')),
+  search: /** @type {HTMLInputElement} */ (byId('search')),
+  searchResults: byId('search-results'),
+  searchList: /** @type {HTMLOListElement} */ (byId('search-list')),
+  searchStatus: byId('search-status'),
+  searchMore: /** @type {HTMLButtonElement} */ (byId('search-more')),
   lightboxImage: /** @type {HTMLImageElement} */ (byId('lightbox-image')),
 };
 
@@ -238,11 +244,68 @@ async function fillGap(/** @type {number} */ after, /** @type {number} */ before
   }
 }
 
+/** Say something to screen readers through the live region. @param {string} text */
+function announce(text) {
+  ui.announcer.textContent = text;
+}
+
 /** @param {number} before @param {number} limit */
 async function fetchPage(before, limit) {
-  const res = await fetch(`/api/rooms/${encodeURIComponent(room)}/messages?before=${before}&limit=${limit}`);
+  return fetchEvents(`before=${before}&limit=${limit}`);
+}
+
+/** A page of scrollback (`before`, `after` or `around`; docs/protocol-notes.md). @param {string} query */
+async function fetchEvents(query) {
+  const res = await fetch(`/api/rooms/${encodeURIComponent(room)}/messages?${query}`);
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  return /** @type {{ events: import('./types.js').ChatEvent[], hasMore: boolean }} */ (await res.json());
+  return /** @type {{ events: import('./types.js').ChatEvent[], hasMore: boolean, hasNewer?: boolean }} */ (
+    await res.json()
+  );
+}
+
+/**
+ * Show a message of the log, loading the page around it when it is not shown yet (a search
+ * result): older than what is shown, it comes with a marker where the events in between are not
+ * loaded, which loads them.
+ * @param {number} seq
+ */
+async function jumpTo(seq) {
+  if (!timeline.has(seq)) {
+    const first = timeline.firstSeq;
+    try {
+      const page = await fetchEvents(`around=${seq}&limit=${PAGE}`);
+      for (const event of page.events) applyEvent(event, false);
+      const last = page.events.at(-1)?.seq;
+      if (first === null || (page.events[0] && page.events[0].seq < first)) state.hasOlder = page.hasMore;
+      if (first !== null && last !== undefined && page.hasNewer && last < first - 1) gapAfter(last, first);
+      renderLogTop();
+    } catch (err) {
+      timeline.addNotice('Could not load that message; try again.');
+      console.error('loading around a message failed', err);
+      return;
+    }
+  }
+  if (timeline.reveal(seq)) announce('Showing the message found.');
+}
+
+/** A marker after `after` where events up to `before` are not loaded; clicking it loads them. */
+function gapAfter(/** @type {number} */ after, /** @type {number} */ before) {
+  const button = timeline.addGap(after);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const page = await fetchEvents(`after=${after}&limit=200`);
+      const loaded = page.events.filter((e) => e.seq < before);
+      for (const event of loaded) applyEvent(event, false);
+      button.closest('li')?.remove();
+      const last = loaded.at(-1)?.seq;
+      if (last !== undefined && last < before - 1 && page.hasNewer) gapAfter(last, before);
+    } catch (err) {
+      button.disabled = false;
+      timeline.addNotice('Could not load those messages; try again.');
+      console.error('loading between messages failed', err);
+    }
+  });
 }
 
 // ---------------------------------------------------------------- outbox
@@ -544,6 +607,30 @@ ui.alerts.addEventListener('click', async () => {
 ui.membersToggle.addEventListener('click', () => {
   const open = ui.membersPanel.classList.toggle('open');
   ui.membersToggle.setAttribute('aria-expanded', String(open));
+});
+
+const searchBox = new SearchBox({
+  room,
+  input: ui.search,
+  panel: ui.searchResults,
+  list: ui.searchList,
+  status: ui.searchStatus,
+  more: ui.searchMore,
+  onPick: (seq) => void jumpTo(seq),
+});
+// Ctrl/Cmd+K anywhere, or `/` outside a text field, goes to search
+document.addEventListener('keydown', (e) => {
+  const typing = e.target instanceof HTMLElement && e.target.closest('input, textarea, [contenteditable="true"]');
+  if (
+    ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') ||
+    (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey)
+  ) {
+    e.preventDefault();
+    searchBox.focus();
+  }
+});
+ui.search.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') ui.text.focus();
 });
 
 document.addEventListener('visibilitychange', () => {

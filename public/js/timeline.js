@@ -146,6 +146,35 @@ export class Timeline {
     this.#pending.delete(clientMsgId);
   }
 
+  /**
+   * Scroll a logged event into view, marked as the one looked for, and focus it (so a screen
+   * reader reads it). @param {number} seq @returns {boolean} false when it is not shown
+   */
+  reveal(seq) {
+    const item = this.#bySeq.get(seq);
+    if (!item) return false;
+    for (const old of this.#list.querySelectorAll('.found')) old.classList.remove('found');
+    item.classList.add('found');
+    item.tabIndex = -1;
+    item.scrollIntoView({ block: 'center' });
+    item.focus({ preventScroll: true });
+    return true;
+  }
+
+  /**
+   * A marker just after `after`, where the events that follow are not loaded yet.
+   * @param {number} after @returns {HTMLButtonElement} its button, which loads them
+   */
+  addGap(after) {
+    const item = el('li', 'system gap');
+    const button = /** @type {HTMLButtonElement} */ (el('button', 'ghost', 'Load the messages in between'));
+    button.type = 'button';
+    item.append(button);
+    item.dataset.order = String(after + 0.5);
+    this.#place(item, after + 0.5, false, false);
+    return button;
+  }
+
   /** @param {string} text */
   addNotice(text) {
     const item = el('li', 'system notice', text);
