@@ -12,6 +12,9 @@
  *   query run of two or more characters asks for its pairs one after the other (a phrase), so it
  *   matches as a substring; a query run of one character matches any pair it begins.
  * - Everything else (spaces, punctuation, symbols, emoji) separates terms and is not searched.
+ *
+ * Changing these rules changes what the stores hold (and what SQLite's index is told to delete):
+ * it needs a migration that rebuilds both indexes.
  */
 import { codePoints } from './rules.js';
 
@@ -27,6 +30,7 @@ export const WORD_MAX = 64;
 const SPACELESS_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3005\u30fc\uff70]/u;
 const WORD_RE = /[\p{L}\p{N}\p{M}]/u;
 const ASCII_RE = /^[\x20-\x7e]*$/;
+const LONG_ASCII_WORD_RE = new RegExp(`[A-Za-z0-9]{${WORD_MAX + 1}}`);
 
 /** A term of a text and where it is: UTF-16 offsets into the text as given (NFC). */
 export interface Term {
@@ -46,8 +50,37 @@ interface Run {
   ends: number[];
 }
 
+/** What a folded character is to search. */
+const SEPARATOR = 0;
+const WORD = 1;
+const SPACELESS = 2;
+type Kind = typeof SEPARATOR | typeof WORD | typeof SPACELESS;
+
+/** Folded forms and kinds of the characters met lately (a text repeats its characters). */
+const folded = new Map<string, string>();
+const kinds = new Map<string, Kind>();
+const CACHE_MAX = 20_000;
+
 /** Lower-case, compatibility-folded form of one character (ｱ → ア, ＡＢ → ab, ﬁ → fi). */
-const fold = (ch: string): string => ch.normalize('NFKC').toLowerCase();
+function fold(ch: string): string {
+  let f = folded.get(ch);
+  if (f === undefined) {
+    f = ch.normalize('NFKC').toLowerCase();
+    if (folded.size >= CACHE_MAX) folded.clear();
+    folded.set(ch, f);
+  }
+  return f;
+}
+
+function kindOf(f: string): Kind {
+  let k = kinds.get(f);
+  if (k === undefined) {
+    k = SPACELESS_RE.test(f) ? SPACELESS : WORD_RE.test(f) ? WORD : SEPARATOR;
+    if (kinds.size >= CACHE_MAX) kinds.clear();
+    kinds.set(f, k);
+  }
+  return k;
+}
 
 /** The runs of word and of spaceless characters of a text, in order. */
 function runs(text: string): Run[] {
@@ -58,11 +91,12 @@ function runs(text: string): Run[] {
     const start = i;
     i += ch.length;
     for (const f of fold(ch)) {
-      const spaceless = SPACELESS_RE.test(f);
-      if (!spaceless && !WORD_RE.test(f)) {
+      const kind = kindOf(f);
+      if (kind === SEPARATOR) {
         run = null;
         continue;
       }
+      const spaceless = kind === SPACELESS;
       if (!run || run.spaceless !== spaceless) {
         run = { spaceless, chars: [], starts: [], ends: [] };
         out.push(run);
@@ -125,6 +159,15 @@ export function indexText(text: string): string {
   return termsOf(text)
     .map((t) => t.term)
     .join(' ');
+}
+
+/**
+ * A text as an index whose tokenizer splits on ASCII punctuation and spaces and lower-cases ASCII
+ * letters (FTS5's `ascii`) reads it into the terms of `indexText`: a plain ASCII text as it is
+ * (the tokenizer does that work, faster), any other as its terms.
+ */
+export function ftsText(text: string): string {
+  return ASCII_RE.test(text) && !LONG_ASCII_WORD_RE.test(text) ? text : indexText(text);
 }
 
 /**
