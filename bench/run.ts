@@ -15,13 +15,17 @@ import { SqliteStore } from '../src/chat/store/sqlite.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { type Counters, LoadGenerator } from './lib/loadgen.js';
 import { type ServerKind, ServerProcess } from './lib/servers.js';
+import { searchBench } from './search.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const runsArg = argv.indexOf('--runs');
 const RUNS = quick ? 1 : runsArg >= 0 ? Number(argv[runsArg + 1]) : 3;
-const named = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--runs');
-const SCENARIOS = named.length ? named : ['fanout', 'rooms', 'idle', 'history'];
+const dbArg = argv.indexOf('--database');
+/** Where the search scenario makes its scratch PostgreSQL databases (`--database none` to skip). */
+const DATABASE = dbArg >= 0 ? (argv[dbArg + 1] as string) : 'postgres://postgres@127.0.0.1:5432/test';
+const named = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--runs' && argv[i - 1] !== '--database');
+const SCENARIOS = named.length ? named : ['fanout', 'rooms', 'idle', 'history', 'search'];
 const KINDS: ServerKind[] = ['baseline', 'roomchat'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -278,8 +282,30 @@ for (const scenario of SCENARIOS) {
     lines.push(`- SQLite appends, 100 arriving together (one group commit): ${fmt(h.appendsPerSecBurst, 0)} events/s`);
     lines.push(`- welcome with \`since=0\` over about 1200 events (the newest 1000): ${fmt(h.resume1000Ms, 1)} ms`, '');
     results.history = h;
+  } else if (scenario === 'search') {
+    const f = await searchBench({ quick, databaseUrl: DATABASE === 'none' ? undefined : DATABASE });
+    const row = (store: string, x: { p50: number; p99: number; max: number; meanResults: number } | null) =>
+      x
+        ? `| ${store} | ${fmt(x.p50, 2)} | ${fmt(x.p99, 2)} | ${fmt(x.max, 2)} | ${fmt(x.meanResults, 1)} |`
+        : `| ${store} | skipped (no database) | | | |`;
+    lines.push(
+      `### search (roomchat only): one room of ${f.messages.toLocaleString('en')} messages, ${f.queries} queries of 1–3 words`,
+      '',
+      '| store | p50 ms | p99 ms | max ms | results per query (page of 20 + 1) |',
+      '|---|---|---|---|---|',
+      row('SQLite (FTS5)', f.sqlite),
+      row('PostgreSQL (GIN)', f.postgres),
+      '',
+      `- SQLite appends/s, 500 at a time: ${fmt(f.append.sqliteWith, 0)} with the index, ${fmt(f.append.sqliteWithout, 0)} without: ${ratio(f.append.sqliteWith, f.append.sqliteWithout)}`,
+      f.append.postgresWith === null
+        ? '- PostgreSQL appends: skipped'
+        : `- PostgreSQL appends/s, 50 at a time: ${fmt(f.append.postgresWith, 0)} with the index, ${fmt(f.append.postgresWithout ?? 0, 0)} without: ${ratio(f.append.postgresWith, f.append.postgresWithout ?? 0)}`,
+      `- building the SQLite room (synchronous=NORMAL): ${fmt(f.sqlite.buildSeconds, 0)} s`,
+      '',
+    );
+    results.search = f;
   } else {
-    throw new Error(`unknown scenario ${scenario} (fanout, rooms, idle, history)`);
+    throw new Error(`unknown scenario ${scenario} (fanout, rooms, idle, history, search)`);
   }
 }
 
