@@ -64,6 +64,7 @@ export async function openBackends(
         new SqliteStore({
           path: config.sqlitePath,
           durability: config.sqliteSync,
+          searchTimeoutMs: config.searchTimeoutMs,
           onError: (err) => log.warn({ err }, 'checkpointing the history file after a delete failed'),
         }),
       bus: overrides.bus ?? new MemoryBus(),
@@ -75,6 +76,7 @@ export async function openBackends(
     overrides.store ??
     (await PostgresStore.open({
       connectionString: config.databaseUrl,
+      searchTimeoutMs: config.searchTimeoutMs,
       onError: (err) => log.warn({ err }, 'postgres connection lost; the pool reconnects'),
     }));
   // commands fail at once while Redis is down (callers fall back); subscriptions wait for it

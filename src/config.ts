@@ -78,6 +78,7 @@ export const ConfigSchema = Type.Object({
     description: 'comma-separated addresses or CIDRs of proxies whose X-Forwarded-For names the client',
   }),
   requestTimeoutMs: Millis(30000, 'an HTTP request must arrive whole (headers and body) within this'),
+  searchTimeoutMs: Millis(2000, 'how long one search may run before it is stopped (answered 503)'),
   emptyRoomTtlHours: Type.Number({
     exclusiveMinimum: 0,
     default: 24,

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
+import { SearchUnavailable } from '../src/chat/store/history-store.js';
 import { MIGRATIONS, PostgresStore } from '../src/chat/store/postgres.js';
-import { parseQuery } from '../src/shared/search.js';
+import { tsvectorOf } from '../src/chat/store/shared.js';
+import { indexText, parseQuery } from '../src/shared/search.js';
 import { historyStoreContract } from './history-store.contract.js';
 import { TEST_DATABASE_URL } from './services.js';
 
@@ -138,4 +140,30 @@ test('PostgresStore: a database of the first schema version opens under the curr
     memberId: 'a',
   });
   assert.equal(next.event.seq, 3);
+});
+
+test('PostgresStore: a search past its time is cancelled by PostgreSQL and reported as unavailable', async (t) => {
+  const store = await PostgresStore.open({ connectionString: TEST_DATABASE_URL, poolSize: 2, searchTimeoutMs: 1 });
+  t.after(() => store.close());
+  const room = `slow-search-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  t.after(async () => {
+    await client.query('DELETE FROM events WHERE room = $1', [room]);
+    await client.query('DELETE FROM rooms WHERE room = $1', [room]);
+    await client.end();
+  });
+  // 20,000 messages of kana in one statement, with the terms the store would write
+  const kana = (i: number) =>
+    Array.from({ length: 30 }, (_, k) => String.fromCodePoint(0x3041 + ((i * 7 + k * 13) % 80))).join('');
+  const seqs = Array.from({ length: 20_000 }, (_, i) => i + 1);
+  await client.query('INSERT INTO rooms (room, last_seq, last_at) VALUES ($1, $2, 0)', [room, seqs.length]);
+  await client.query(
+    `INSERT INTO events (room, seq, type, member_id, json, msg_id, words)
+     SELECT $1, s, 'message', 'x', '{}', 'm' || s, w::tsvector FROM unnest($2::bigint[], $3::text[]) AS t(s, w)`,
+    [room, seqs, seqs.map((i) => tsvectorOf(indexText(kana(i))))],
+  );
+  const costly = Array.from({ length: 60 }, (_, i) => String.fromCodePoint(0x3041 + i)).join(' ');
+  await assert.rejects(store.search(room, parseQuery(costly), { limit: 21 }), SearchUnavailable);
+  assert.equal((await store.read(room, { limit: 1 }))[0]?.seq, 20_000, 'the store goes on after the cancel');
 });

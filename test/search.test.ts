@@ -131,3 +131,60 @@ test('a deleted message leaves no term in the search index, its pages or the wri
   await alice.say('a later message'); // the checkpoint after the delete has run by the time this is stored
   assert.equal(bytes().includes(tail), false, 'the term is nowhere in the files');
 });
+
+/** A query of 60 one-character prefixes: each matches many terms, so it takes a while on many messages. */
+const costly = Array.from({ length: 60 }, (_, i) => String.fromCodePoint(0x3041 + i)).join(' ');
+const kana = (i: number) =>
+  Array.from({ length: 30 }, (_, k) => String.fromCodePoint(0x3041 + ((i * 7 + k * 13) % 80))).join('');
+
+test('SQLite: a search past SEARCH_TIMEOUT_MS is stopped and answered 503; the next one is answered', async (t) => {
+  const path = join(tempDir(t), 'chat.db');
+  const store = new SqliteStore({ path, searchTimeoutMs: 1 });
+  const { http } = await listen(t, testConfig(t, { sqlitePath: path }), { store });
+  const room = newRoom('slow');
+  for (let i = 0; i < 30_000; i += 1000) {
+    await Promise.all(
+      Array.from({ length: 1000 }, (_, k) =>
+        store.append({
+          draft: {
+            type: 'message',
+            room,
+            id: `m${i + k}`,
+            from: { id: 'x', name: 'X' },
+            text: kana(i + k),
+            ts: new Date().toISOString(),
+          },
+          memberId: 'x',
+        }),
+      ),
+    );
+  }
+  const slow = await fetch(`${http}/api/rooms/${room}/search?q=${encodeURIComponent(costly)}`);
+  assert.equal(slow.status, 503, 'stopped after 1 ms');
+  assert.equal(slow.headers.get('retry-after'), '1');
+  assert.equal(((await slow.json()) as Frame).error, 'unavailable');
+  const fresh = newRoom('quick');
+  await store.append({
+    draft: {
+      type: 'message',
+      room: fresh,
+      id: 'q',
+      from: { id: 'x', name: 'X' },
+      text: 'quick one',
+      ts: new Date().toISOString(),
+    },
+    memberId: 'x',
+  });
+  // a new worker answers the next search (a room of one message is found within 1 ms, or retried)
+  let status = 0;
+  for (let i = 0; i < 50 && status !== 200; i++)
+    status = (await fetch(`${http}/api/rooms/${fresh}/search?q=quick`)).status;
+  assert.equal(status, 200, 'searching works again');
+});
+
+test('a search takes a token of the client address: past its rate, 429', async (t) => {
+  const { http } = await listen(t, testConfig(t, { rateLimitPerIpPerSec: 1 }));
+  const statuses = [];
+  for (let i = 0; i < 4; i++) statuses.push((await fetch(`${http}/api/rooms/limited/search?q=x`)).status);
+  assert.deepEqual(statuses, [200, 200, 429, 429], 'a burst of twice the rate, then refused');
+});

@@ -249,6 +249,11 @@ export class ChatService {
     return { ok: true, memberId: id };
   }
 
+  /** A search from this client address takes one of its rate-limit tokens (false: none left). */
+  async admitSearch(address: string): Promise<boolean> {
+    return this.#deps.ctx.addressLimiter.take(address);
+  }
+
   /** Addresses with an open connection counted on this instance. */
   get addressCount(): number {
     return this.#connectionCap.addresses;

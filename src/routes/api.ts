@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { canonicalRoom } from '../chat/names.js';
-import type { StoredEvent } from '../chat/store/history-store.js';
+import { SearchUnavailable, type StoredEvent } from '../chat/store/history-store.js';
 import { codePoints } from '../shared/rules.js';
 import { parseQuery, SEARCH_DEFAULT, SEARCH_MAX, SEARCH_Q_MAX } from '../shared/search.js';
 
@@ -89,11 +89,19 @@ export default async function api(app: FastifyInstance): Promise<void> {
           .code(400)
           .send({ error: 'invalid_query', message: `q must hold 1 to ${SEARCH_Q_MAX} characters after trim` });
       }
+      // a search costs the client address a rate-limit token, and runs within SEARCH_TIMEOUT_MS
+      if (!(await app.chat.admitSearch(req.ip ?? 'local'))) {
+        return reply.code(429).send({ error: 'rate_limited', message: 'slow down: too many requests' });
+      }
       const limit = Math.min(req.query.limit, SEARCH_MAX);
-      const found = await app.store.search(room.value, parseQuery(q), {
-        beforeSeq: req.query.before,
-        limit: limit + 1,
-      });
+      let found: StoredEvent[];
+      try {
+        found = await app.store.search(room.value, parseQuery(q), { beforeSeq: req.query.before, limit: limit + 1 });
+      } catch (err) {
+        if (!(err instanceof SearchUnavailable)) throw err;
+        req.log.warn({ room: room.value, err }, 'a search was not answered');
+        return reply.code(503).header('retry-after', '1').send({ error: 'unavailable', message: err.message });
+      }
       return sendPage(reply, room.value, found.slice(0, limit), { hasMore: found.length > limit });
     },
   );

@@ -61,6 +61,9 @@ export interface Amendment {
 /** Decide a change from the message as it is (null: no such message in the room). */
 export type Change = (found: FoundMessage | null) => Amendment | Refusal | null;
 
+/** A search that could not be answered now (too slow, too many at once): the caller may try again. */
+export class SearchUnavailable extends Error {}
+
 export interface SearchOptions {
   /** Only messages with seq < beforeSeq. @default no bound */
   beforeSeq?: number;

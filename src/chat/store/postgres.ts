@@ -7,19 +7,20 @@
 import pg from 'pg';
 import { indexText, type Phrase } from '../../shared/search.js';
 import type { Refusal } from '../protocol.js';
-import type {
-  AppendInput,
-  AppendResult,
-  Change,
-  FoundMessage,
-  HistoryStore,
-  KeptDirect,
-  LoggedMember,
-  ReadOptions,
-  RoomEffect,
-  RoomInfo,
-  SearchOptions,
-  StoredEvent,
+import {
+  type AppendInput,
+  type AppendResult,
+  type Change,
+  type FoundMessage,
+  type HistoryStore,
+  type KeptDirect,
+  type LoggedMember,
+  type ReadOptions,
+  type RoomEffect,
+  type RoomInfo,
+  type SearchOptions,
+  SearchUnavailable,
+  type StoredEvent,
 } from './history-store.js';
 import {
   erasedEdit,
@@ -301,15 +302,19 @@ export interface PostgresStoreOptions {
   onError?(err: Error): void;
   /** false: new messages are not indexed for search (what `npm run bench` compares against). @default true */
   searchIndex?: boolean;
+  /** How long one search may run before PostgreSQL stops it (ms). @default 2000 */
+  searchTimeoutMs?: number;
 }
 
 export class PostgresStore implements HistoryStore {
   readonly #pool: pg.Pool;
   readonly #searchIndex: boolean;
+  readonly #searchTimeoutMs: number;
 
-  private constructor(pool: pg.Pool, searchIndex: boolean) {
+  private constructor(pool: pg.Pool, searchIndex: boolean, searchTimeoutMs: number) {
     this.#pool = pool;
     this.#searchIndex = searchIndex;
+    this.#searchTimeoutMs = searchTimeoutMs;
   }
 
   /** Connect and bring the schema up to date. */
@@ -318,6 +323,7 @@ export class PostgresStore implements HistoryStore {
     poolSize = 10,
     onError,
     searchIndex = true,
+    searchTimeoutMs = 2000,
   }: PostgresStoreOptions): Promise<PostgresStore> {
     const pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 3000 });
     pool.on('error', (err) => onError?.(err));
@@ -327,7 +333,7 @@ export class PostgresStore implements HistoryStore {
       await pool.end();
       throw err;
     }
-    return new PostgresStore(pool, searchIndex);
+    return new PostgresStore(pool, searchIndex, searchTimeoutMs);
   }
 
   append(input: AppendInput): Promise<AppendResult> {
@@ -462,13 +468,24 @@ export class PostgresStore implements HistoryStore {
     return keep === 'oldest' ? events : events.reverse();
   }
 
+  /** Under a statement timeout: a query past it is cancelled by PostgreSQL (SearchUnavailable). */
   async search(room: string, phrases: readonly Phrase[], { beforeSeq, limit }: SearchOptions): Promise<StoredEvent[]> {
     if (phrases.length === 0) return [];
-    const { rows } = await this.#pool.query<{ seq: string; json: string }>(
-      `SELECT seq, json FROM events WHERE room = $1 AND seq < $2 AND words @@ $3::tsquery ORDER BY seq DESC LIMIT $4`,
-      [room, beforeSeq ?? Number.MAX_SAFE_INTEGER, tsqueryOf(phrases), limit],
-    );
-    return rows.map((r) => ({ seq: Number(r.seq), json: r.json }));
+    try {
+      return await this.#inTransaction(async (client) => {
+        await client.query(`SET LOCAL statement_timeout = ${Math.floor(this.#searchTimeoutMs)}`);
+        const { rows } = await client.query<{ seq: string; json: string }>(
+          'SELECT seq, json FROM events WHERE room = $1 AND seq < $2 AND words @@ $3::tsquery ORDER BY seq DESC LIMIT $4',
+          [room, beforeSeq ?? Number.MAX_SAFE_INTEGER, tsqueryOf(phrases), limit],
+        );
+        return rows.map((r) => ({ seq: Number(r.seq), json: r.json }));
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === '57014') {
+        throw new SearchUnavailable(`the search took longer than ${this.#searchTimeoutMs} ms and was stopped`);
+      }
+      throw err;
+    }
   }
 
   async latestSeq(room: string): Promise<number> {

@@ -30,6 +30,7 @@ import {
   splitAroundSeq,
   withQuoteNow,
 } from './shared.js';
+import { type SearchRequest, SearchWorker, searcher } from './sqlite-search.js';
 
 /** What a stored message is indexed under in FTS5 (ftsText); '' for a deleted one or one without text. */
 function ftsOf(json: string): string {
@@ -132,6 +133,8 @@ export interface SqliteStoreOptions {
   onError?(err: unknown): void;
   /** false: new messages are not indexed for search (what `npm run bench` compares against). @default true */
   searchIndex?: boolean;
+  /** How long one search may run before it is stopped (ms). @default 2000 */
+  searchTimeoutMs?: number;
 }
 
 interface PendingAppend {
@@ -157,6 +160,9 @@ export class SqliteStore implements HistoryStore {
   readonly #amend: (room: string, id: string, change: Change) => AppendResult | Refusal | null;
   readonly #onError: (err: unknown) => void;
   readonly #searchIndex: boolean;
+  /** Searches: in a worker thread for a file, on this connection for a store in memory. */
+  readonly #search: (request: SearchRequest) => Promise<StoredEvent[]>;
+  readonly #searchWorker: SearchWorker | null;
   #checkpointDue = false;
   /** Appends waiting for the next group commit. */
   #pending: PendingAppend[] = [];
@@ -167,6 +173,7 @@ export class SqliteStore implements HistoryStore {
     latestCacheRooms = 10_000,
     onError,
     searchIndex = true,
+    searchTimeoutMs = 2000,
   }: SqliteStoreOptions) {
     this.#latestMax = latestCacheRooms;
     this.#searchIndex = searchIndex;
@@ -274,10 +281,6 @@ export class SqliteStore implements HistoryStore {
       numberRoom: db.prepare<[string]>('INSERT INTO search_rooms (room) VALUES (?)'),
       index: db.prepare<[bigint, string]>('INSERT INTO search (rowid, words) VALUES (?, ?)'),
       unindex: db.prepare<[bigint, string]>("INSERT INTO search (search, rowid, words) VALUES ('delete', ?, ?)"),
-      match: db.prepare<[string, bigint, bigint, number], { seq: number }>(
-        'SELECT rowid & 4294967295 AS seq FROM search WHERE search MATCH ? AND rowid >= ? AND rowid < ? ORDER BY rowid DESC LIMIT ?',
-      ),
-      eventAt: db.prepare<[string, number], StoredEvent>('SELECT seq, json FROM events WHERE room = ? AND seq = ?'),
       oldMessages: db.prepare<{ room: string; before: string; limit: number }, { seq: number; json: string }>(
         `SELECT seq, json FROM (SELECT seq, type, json FROM events WHERE room = @room ORDER BY seq LIMIT @limit)
           WHERE type = 'message' AND json_extract(json, '$.ts') < @before`,
@@ -292,6 +295,15 @@ export class SqliteStore implements HistoryStore {
           WHERE e.room = ?`,
       ),
     };
+    if (path === ':memory:') {
+      const search = searcher(db);
+      this.#searchWorker = null;
+      this.#search = async (request) => search(request);
+    } else {
+      const worker = new SearchWorker({ path, timeoutMs: searchTimeoutMs, onError: this.#onError });
+      this.#searchWorker = worker;
+      this.#search = (request) => worker.search(request);
+    }
     this.#appendBatch = db.transaction((inputs: AppendInput[]) => {
       const results = inputs.map((input) => this.#appendNow(input));
       // each room's row once per batch: its latest seq, and when its last event happened. Only
@@ -478,15 +490,8 @@ export class SqliteStore implements HistoryStore {
   }
 
   async search(room: string, phrases: readonly Phrase[], { beforeSeq, limit }: SearchOptions): Promise<StoredEvent[]> {
-    const first = this.#searchId(room, 0, false);
-    if (phrases.length === 0 || first < 0n) return [];
-    const end = first + BigInt(Math.min(beforeSeq ?? 2 ** 32, 2 ** 32));
-    const found: StoredEvent[] = [];
-    for (const { seq } of this.#stmt.match.iterate(fts5Query(phrases), first, end, limit)) {
-      const event = this.#stmt.eventAt.get(room, seq);
-      if (event) found.push(event);
-    }
-    return found;
+    if (phrases.length === 0) return [];
+    return this.#search({ room, query: fts5Query(phrases), beforeSeq, limit });
   }
 
   async latestSeq(room: string): Promise<number> {
@@ -599,6 +604,7 @@ export class SqliteStore implements HistoryStore {
   }
 
   async close(): Promise<void> {
+    await this.#searchWorker?.close();
     if (this.#db.open) this.#db.close();
   }
 }
