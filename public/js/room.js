@@ -65,6 +65,9 @@ const ui = {
   searchStatus: byId('search-status'),
   searchMore: /** @type {HTMLButtonElement} */ (byId('search-more')),
   lightboxImage: /** @type {HTMLImageElement} */ (byId('lightbox-image')),
+  modeChip: byId('mode-chip'),
+  modeText: byId('mode-text'),
+  modeCancel: /** @type {HTMLButtonElement} */ (byId('mode-cancel')),
 };
 
 const uploads = new Uploads(ui.uploads, room, () => renderCounter());
@@ -82,11 +85,27 @@ const state = {
   loadingOlder: false,
   lastTypingSent: 0,
   unread: 0,
+  /** Who has a role other than member (welcome `roles`, then `role` events). @type {Record<string, 'owner' | 'moderator'>} */
+  roles: {},
+  /** The message the next one answers, or the own message being edited. @type {import('./types.js').MessageEvent | null} */
+  replyTo: null,
+  /** @type {import('./types.js').MessageEvent | null} */ editing: null,
 };
 
-const timeline = new Timeline(ui.log, ui.events, ui.pending, () => {
-  ui.pill.hidden = false;
-});
+const timeline = new Timeline(
+  ui.log,
+  ui.events,
+  ui.pending,
+  () => {
+    ui.pill.hidden = false;
+  },
+  {
+    me: () => state.me,
+    canModerate: () => state.me !== null && state.roles[state.me.id] !== undefined,
+    nameOf: (id) => state.members.get(id)?.name ?? 'someone who left',
+    onAction: (action, message, arg) => messageAction(action, message, arg),
+  },
+);
 
 const connection = new RoomConnection({
   room,
@@ -140,7 +159,10 @@ function welcome(frame) {
   state.me = frame.you;
   state.welcomeSeq = frame.seq;
   state.members = new Map(frame.members.map((m) => [m.id, m]));
-  for (const event of frame.history) applyEvent(event, false);
+  state.roles = { ...frame.roles };
+  // the history shows messages as they are at the welcome's seq
+  for (const event of frame.history) applyEvent(event, false, frame.seq);
+  timeline.refresh();
   if (state.lastSeq === null || frame.seq > state.lastSeq) state.lastSeq = frame.seq;
   if (resumedFrom === null) {
     const first = frame.history[0];
@@ -161,17 +183,30 @@ function welcome(frame) {
 /**
  * @param {import('./types.js').ChatEvent} event
  * @param {boolean} live
+ * @param {number} [asOf] the seq a read's messages are as of (live: their own)
  */
-function applyEvent(event, live) {
+function applyEvent(event, live, asOf) {
+  if (event.type === 'edit' || event.type === 'delete' || event.type === 'react') {
+    if (state.lastSeq !== null && event.seq > state.lastSeq && live) state.lastSeq = event.seq;
+    const now = timeline.amend(event);
+    if (now && live) announceChange(event);
+    return;
+  }
+  if (event.type === 'role') {
+    if (event.role === 'moderator') state.roles[event.member.id] = 'moderator';
+    else delete state.roles[event.member.id];
+    if (state.lastSeq !== null && event.seq > state.lastSeq && live) state.lastSeq = event.seq;
+    timeline.refresh();
+    return;
+  }
   if (event.type !== 'message' && event.type !== 'join' && event.type !== 'leave' && event.type !== 'rename') {
-    // edits, deletions, reactions, topic, roles and kicks are shown by the v2 page; a reload shows
-    // their effect on the messages (reads hold the present state)
+    // the topic and kicks are shown by the v2 page; a reload shows their effect
     if (state.lastSeq !== null && event.seq > state.lastSeq && live) state.lastSeq = event.seq;
     return;
   }
   const own = state.me !== null && event.type === 'message' && event.from.id === state.me.id;
   if (event.type === 'message' && own && event.clientMsgId) acknowledged(event.clientMsgId);
-  const isNew = timeline.addEvent(event, { own, live });
+  const isNew = timeline.addEvent(event, { own, live, asOf: asOf ?? event.seq });
   if (state.lastSeq !== null && event.seq > state.lastSeq && live) state.lastSeq = event.seq;
   if (!isNew || !live) return;
   if (event.type === 'message') {
@@ -221,8 +256,9 @@ async function loadOlder() {
   state.loadingOlder = true;
   renderLogTop();
   try {
+    const asOf = state.lastSeq ?? 0; // the page is read after this: its messages are at least this recent
     const page = await fetchPage(first, PAGE);
-    for (const event of page.events) applyEvent(event, false);
+    for (const event of page.events) applyEvent(event, false, asOf);
     state.hasOlder = page.hasMore;
   } catch {
     timeline.addNotice('Could not load older messages; scroll up to try again.');
@@ -236,8 +272,9 @@ async function loadOlder() {
 async function fillGap(/** @type {number} */ after, /** @type {number} */ before) {
   let cursor = before;
   while (cursor > after + 1) {
+    const asOf = state.lastSeq ?? 0;
     const page = await fetchPage(cursor, 200);
-    for (const event of page.events) if (event.seq > after) applyEvent(event, false);
+    for (const event of page.events) if (event.seq > after) applyEvent(event, false, asOf);
     const first = page.events[0];
     if (!first || !page.hasMore) break;
     cursor = first.seq;
@@ -273,8 +310,9 @@ async function jumpTo(seq) {
   if (!timeline.has(seq)) {
     const first = timeline.firstSeq;
     try {
+      const asOf = state.lastSeq ?? 0;
       const page = await fetchEvents(`around=${seq}&limit=${PAGE}`);
-      for (const event of page.events) applyEvent(event, false);
+      for (const event of page.events) applyEvent(event, false, asOf);
       const last = page.events.at(-1)?.seq;
       if (first === null || (page.events[0] && page.events[0].seq < first)) state.hasOlder = page.hasMore;
       if (first !== null && last !== undefined && page.hasNewer && last < first - 1) gapAfter(last, first);
@@ -294,9 +332,10 @@ function gapAfter(/** @type {number} */ after, /** @type {number} */ before) {
   button.addEventListener('click', async () => {
     button.disabled = true;
     try {
+      const asOf = state.lastSeq ?? 0;
       const page = await fetchEvents(`after=${after}&limit=200`);
       const loaded = page.events.filter((e) => e.seq < before);
-      for (const event of loaded) applyEvent(event, false);
+      for (const event of loaded) applyEvent(event, false, asOf);
       button.closest('li')?.remove();
       const last = loaded.at(-1)?.seq;
       if (last !== undefined && last < before - 1 && page.hasNewer) gapAfter(last, before);
@@ -308,6 +347,80 @@ function gapAfter(/** @type {number} */ after, /** @type {number} */ before) {
   });
 }
 
+// ---------------------------------------------------------------- replies, edits, deletion, reactions
+
+/**
+ * @param {'reply' | 'edit' | 'delete' | 'react' | 'quote'} action
+ * @param {import('./types.js').MessageEvent} message
+ * @param {string} [emoji]
+ */
+function messageAction(action, message, emoji) {
+  if (action === 'reply') {
+    setMode({ replyTo: message });
+  } else if (action === 'edit') {
+    setMode({ editing: message });
+    ui.text.value = message.text;
+    renderCounter();
+    autosize();
+  } else if (action === 'delete') {
+    const whose = state.me && message.from.id === state.me.id ? 'your message' : `${message.from.name}'s message`;
+    if (window.confirm(`Delete ${whose}? Everyone will see "message deleted" instead.`)) {
+      if (!connection.send({ type: 'delete', id: message.id }))
+        timeline.addNotice('Not connected: the message was not deleted.');
+    }
+  } else if (action === 'react' && emoji) {
+    const mine =
+      state.me !== null &&
+      (message.reactions ?? []).some((r) => r.emoji === emoji && r.members.includes(state.me?.id ?? ''));
+    if (!connection.send({ type: 'react', id: message.id, emoji, on: !mine }))
+      timeline.addNotice('Not connected: try again.');
+  } else if (action === 'quote' && message.replyTo) {
+    void showOriginal(message.replyTo.id);
+  }
+}
+
+/** Show the message a quote is of: loaded already, or within the last pages of scrollback. @param {string} id */
+async function showOriginal(id) {
+  for (let pages = 0; pages < 10; pages++) {
+    const original = timeline.message(id);
+    if (original) {
+      timeline.reveal(original.seq);
+      return;
+    }
+    if (!state.hasOlder) break;
+    await loadOlder();
+  }
+  timeline.addNotice('The original message is no longer in this room, or too far back to show.');
+}
+
+/** Reply or edit mode of the composer (or neither). @param {{ replyTo?: import('./types.js').MessageEvent, editing?: import('./types.js').MessageEvent }} mode */
+function setMode({ replyTo, editing }) {
+  const wasEditing = state.editing !== null;
+  state.replyTo = replyTo ?? null;
+  state.editing = editing ?? null;
+  if (replyTo) {
+    setDmTarget(null);
+    ui.modeText.textContent = `Replying to ${replyTo.from.name}: ${replyTo.text.slice(0, 80) || 'a file'}`;
+  } else if (editing) {
+    setDmTarget(null);
+    ui.modeText.textContent = 'Editing your message (Escape cancels)';
+  }
+  ui.modeChip.hidden = !replyTo && !editing;
+  if (wasEditing && !editing) {
+    ui.text.value = '';
+    renderCounter();
+    autosize();
+  }
+  ui.text.focus();
+}
+
+/** Say an edit, deletion or reaction that just happened through the live region. @param {import('./types.js').EditEvent | import('./types.js').DeleteEvent | import('./types.js').ReactEvent} change */
+function announceChange(change) {
+  if (change.type === 'edit') announce(`${change.from.name} edited a message: ${change.text.slice(0, 200)}`);
+  else if (change.type === 'delete') announce(`${change.by.name} deleted a message`);
+  else announce(`${change.from.name} ${change.on ? 'reacted with' : 'took back'} ${change.emoji}`);
+}
+
 // ---------------------------------------------------------------- outbox
 
 /** @param {string} text */
@@ -315,7 +428,10 @@ function submit(text, files = /** @type {import('./types.js').ChatFile[]} */ ([]
   /** @type {import('./types.js').OutboxEntry} */
   const entry = { clientMsgId: newId(), text, at: Date.now() };
   if (state.dmTarget) entry.to = state.dmTarget;
-  else if (files.length > 0) entry.files = files;
+  else {
+    if (files.length > 0) entry.files = files;
+    if (state.replyTo) entry.replyTo = state.replyTo.id;
+  }
   state.outbox.push(entry);
   storage.saveOutbox(room, state.outbox);
   timeline.addPending(entry, connection.isOpen ? 'sending…' : 'waiting for connection');
@@ -333,6 +449,7 @@ function sendEntry(entry) {
         text: entry.text,
         clientMsgId: entry.clientMsgId,
         ...(entry.files ? { files: entry.files.map((f) => f.id) } : {}),
+        ...(entry.replyTo ? { replyTo: entry.replyTo } : {}),
       };
   if (connection.send(frame)) timeline.setPendingStatus(entry.clientMsgId, 'sending…');
 }
@@ -496,7 +613,17 @@ ui.composer.addEventListener('submit', (e) => {
   const text = ui.text.value.trim();
   const files = uploads.ready;
   if ((!text && files.length === 0) || codePoints(text) > TEXT_MAX || uploads.busy) return;
+  if (state.editing) {
+    const editing = state.editing;
+    if (text !== editing.text && !connection.send({ type: 'edit', id: editing.id, text, clientMsgId: newId() })) {
+      timeline.addNotice('Not connected: the edit was not sent.');
+      return;
+    }
+    setMode({});
+    return;
+  }
   submit(text, files);
+  if (state.replyTo) setMode({});
   uploads.clear();
   // the others stop showing us as typing when the message arrives: announce the next burst at once
   state.lastTypingSent = 0;
@@ -506,6 +633,20 @@ ui.composer.addEventListener('submit', (e) => {
 });
 
 ui.text.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && (state.replyTo || state.editing)) {
+    e.preventDefault();
+    setMode({});
+    return;
+  }
+  // Up in an empty composer edits one's last message
+  if (e.key === 'ArrowUp' && ui.text.value === '' && state.me && !state.dmTarget) {
+    const last = timeline.lastMessageOf(state.me.id);
+    if (last) {
+      e.preventDefault();
+      messageAction('edit', last);
+    }
+    return;
+  }
   // Enter that confirms an IME composition (Japanese, Chinese input) is not a send
   if (e.key !== 'Enter' || e.isComposing || e.keyCode === 229) return;
   if (e.shiftKey) return;
@@ -559,6 +700,8 @@ ui.log.addEventListener('click', (e) => {
 ui.lightbox.addEventListener('click', (e) => {
   if (e.target === ui.lightbox) ui.lightbox.close();
 });
+
+ui.modeCancel.addEventListener('click', () => setMode({}));
 
 ui.dmCancel.addEventListener('click', () => {
   setDmTarget(null);

@@ -8,6 +8,12 @@ const GROUP_WINDOW_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 80;
 
 /** @param {string} iso */
+export function fullTime(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : d.toLocaleString([], { dateStyle: 'full', timeStyle: 'short' });
+}
+
+/** @param {string} iso */
 export function localTime(iso) {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -25,6 +31,25 @@ function el(tag, className, text) {
   return node;
 }
 
+/** Reactions offered on every message, one click each. */
+export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '😢'];
+
+/**
+ * What the timeline asks of the page to show a message's actions.
+ * @typedef {{
+ *   me: () => import('./types.js').Member | null,
+ *   canModerate: () => boolean,
+ *   nameOf: (id: string) => string,
+ *   onAction: (action: 'reply' | 'edit' | 'delete' | 'react' | 'quote', message: import('./types.js').MessageEvent, arg?: string) => void,
+ * }} MessageView
+ */
+
+/**
+ * A message shown, as it is now, and the seq its state is as of: an edit, delete or react event
+ * with a seq at or below it is already in that state (a read shows messages as they are now).
+ * @typedef {{ event: import('./types.js').MessageEvent, item: HTMLElement, asOf: number }} Shown
+ */
+
 export class Timeline {
   /** @type {HTMLElement} */ #scroller;
   /** @type {HTMLOListElement} */ #list;
@@ -33,14 +58,18 @@ export class Timeline {
   /** @type {Map<string, HTMLElement>} */ #pending = new Map();
   #directs = 0;
   /** @type {() => void} */ #onNewBelow;
+  /** @type {MessageView} */ #view;
+  /** @type {Map<string, Shown>} */ #messages = new Map();
 
   /**
    * @param {HTMLElement} scroller the scrolling container
    * @param {HTMLOListElement} list logged events and direct messages
    * @param {HTMLOListElement} pendingList messages not acknowledged yet, always last
    * @param {() => void} onNewBelow a message arrived while the reader is scrolled up
+   * @param {MessageView} view
    */
-  constructor(scroller, list, pendingList, onNewBelow) {
+  constructor(scroller, list, pendingList, onNewBelow, view) {
+    this.#view = view;
     this.#scroller = scroller;
     this.#list = list;
     this.#pendingList = pendingList;
@@ -84,12 +113,13 @@ export class Timeline {
   /**
    * Show a logged event once, in seq order (the kinds this page shows).
    * @param {Extract<import('./types.js').ChatEvent, { type: 'message' | 'join' | 'leave' | 'rename' }>} event
-   * @param {{ own: boolean, live: boolean }} how
+   * @param {{ own: boolean, live: boolean, asOf?: number }} how asOf: the seq the message's state
+   *   is as of (a read's: the room's seq when it was read; live: its own)
    * @returns {boolean} false when it was shown already
    */
-  addEvent(event, { own, live }) {
+  addEvent(event, { own, live, asOf = event.seq }) {
     if (this.#bySeq.has(event.seq)) return false;
-    const item = event.type === 'message' ? this.#messageItem(event, own) : this.#systemItem(event);
+    const item = event.type === 'message' ? this.#messageItem(event, own, asOf) : this.#systemItem(event);
     item.dataset.order = String(event.seq);
     this.#bySeq.set(event.seq, item);
     this.#place(item, event.seq, live, own);
@@ -101,6 +131,7 @@ export class Timeline {
     const item = this.#messageItem(
       { type: 'message', room: '', seq: 0, id: frame.id, from: frame.from, text: frame.text, ts: frame.ts },
       own,
+      null,
     );
     item.classList.add('direct');
     const label = el('span', 'private', own ? `private to ${frame.to.name}` : 'private to you');
@@ -222,21 +253,167 @@ export class Timeline {
     item.classList.toggle('grouped', grouped);
   }
 
-  /** @param {import('./types.js').MessageEvent} event @param {boolean} own */
-  #messageItem(event, own) {
+  /**
+   * A message's item; with `asOf` (a logged message) it is kept to be amended and has actions.
+   * @param {import('./types.js').MessageEvent} event @param {boolean} own @param {number | null} asOf
+   */
+  #messageItem(event, own, asOf) {
     const item = el('li', own ? 'msg own' : 'msg');
     item.dataset.from = event.from.id;
     item.dataset.at = String(Date.parse(event.ts));
     if (event.seq) item.dataset.seq = String(event.seq);
+    item.dataset.id = event.id;
+    if (asOf === null) {
+      this.#fill(item, event, false);
+      return item;
+    }
+    this.#messages.set(event.id, { event, item, asOf });
+    this.#fill(item, event, true);
+    return item;
+  }
+
+  /** (Re)build a message's content from its state. @param {HTMLElement} item @param {import('./types.js').MessageEvent} event @param {boolean} logged */
+  #fill(item, event, logged) {
+    const me = this.#view.me();
     const meta = el('div', 'meta');
     meta.append(el('span', 'author', event.from.name));
     const time = el('time', undefined, localTime(event.ts));
     time.setAttribute('datetime', event.ts);
+    time.title = fullTime(event.ts);
     meta.append(time);
-    item.append(meta);
-    if (event.text) item.append(el('div', 'text', event.text));
-    if (event.files?.length) item.append(filesList(event.files));
-    return item;
+    if (event.edited && !event.deleted) {
+      const edited = el('span', 'edited', '(edited)');
+      edited.title = `edited ${fullTime(event.edited)}`;
+      meta.append(edited);
+    }
+    const parts = [meta];
+    if (event.replyTo && !event.deleted) parts.push(this.#quote(event));
+    if (event.deleted) parts.push(el('div', 'text deleted', 'message deleted'));
+    else if (event.text) parts.push(el('div', 'text', event.text));
+    if (event.files?.length && !event.deleted) parts.push(filesList(event.files));
+    if (event.reactions?.length && !event.deleted) parts.push(this.#reactions(event, me));
+    if (logged && !event.deleted) parts.push(this.#actions(event, me));
+    item.replaceChildren(...parts);
+    item.classList.toggle('deleted', event.deleted === true);
+    item.classList.toggle('mentions-me', me !== null && !event.deleted && (event.mentions ?? []).includes(me.id));
+  }
+
+  /** The message a reply answers; a click shows it. @param {import('./types.js').MessageEvent} event */
+  #quote(event) {
+    const quote = /** @type {import('./types.js').Quote} */ (event.replyTo);
+    const button = /** @type {HTMLButtonElement} */ (el('button', 'quote'));
+    button.type = 'button';
+    button.append(
+      el('span', 'quote-author', quote.from.name),
+      el('span', 'quote-text', quote.deleted ? 'message deleted' : quote.text),
+    );
+    button.setAttribute(
+      'aria-label',
+      `In reply to ${quote.from.name}: ${quote.deleted ? 'message deleted' : quote.text}. Show it.`,
+    );
+    button.addEventListener('click', () => this.#view.onAction('quote', event));
+    return button;
+  }
+
+  /** @param {import('./types.js').MessageEvent} event @param {import('./types.js').Member | null} me */
+  #reactions(event, me) {
+    const row = el('div', 'reactions');
+    for (const r of event.reactions ?? []) {
+      const mine = me !== null && r.members.includes(me.id);
+      const button = /** @type {HTMLButtonElement} */ (el('button', 'reaction'));
+      button.type = 'button';
+      button.append(el('span', 'emoji', r.emoji), el('span', 'count', String(r.members.length)));
+      button.setAttribute('aria-pressed', String(mine));
+      const names = r.members.map((id) => (me && id === me.id ? 'you' : this.#view.nameOf(id)));
+      button.title = `${names.join(', ')} reacted with ${r.emoji}`;
+      button.setAttribute(
+        'aria-label',
+        `${r.emoji} ${r.members.length}: ${names.join(', ')}${mine ? '; press to remove yours' : ''}`,
+      );
+      button.addEventListener('click', () => this.#view.onAction('react', event, r.emoji));
+      row.append(button);
+    }
+    return row;
+  }
+
+  /** Reply, quick reactions, and edit or delete where allowed. @param {import('./types.js').MessageEvent} event @param {import('./types.js').Member | null} me */
+  #actions(event, me) {
+    const bar = el('div', 'msg-actions');
+    bar.setAttribute('role', 'group');
+    bar.setAttribute('aria-label', `Actions on the message of ${event.from.name}`);
+    /** @param {string} label @param {string} text @param {() => void} run */
+    const add = (label, text, run) => {
+      const b = /** @type {HTMLButtonElement} */ (el('button', 'ghost', text));
+      b.type = 'button';
+      b.setAttribute('aria-label', label);
+      b.title = label;
+      b.addEventListener('click', run);
+      bar.append(b);
+    };
+    add('Reply', 'Reply', () => this.#view.onAction('reply', event));
+    for (const emoji of QUICK_REACTIONS)
+      add(`React with ${emoji}`, emoji, () => this.#view.onAction('react', event, emoji));
+    const own = me !== null && event.from.id === me.id;
+    if (own) add('Edit', 'Edit', () => this.#view.onAction('edit', event));
+    if (own || this.#view.canModerate()) add('Delete', 'Delete', () => this.#view.onAction('delete', event));
+    return bar;
+  }
+
+  /** A logged message shown here, as it is now. @param {string} id */
+  message(id) {
+    return this.#messages.get(id)?.event ?? null;
+  }
+
+  /** The last message of `memberId` shown (to edit with the Up arrow). @param {string} memberId */
+  lastMessageOf(memberId) {
+    let last = null;
+    for (const shown of this.#messages.values()) {
+      const e = shown.event;
+      if (e.from.id === memberId && !e.deleted && (last === null || e.seq > last.seq)) last = e;
+    }
+    return last;
+  }
+
+  /**
+   * Apply an edit, delete or react event to the message it is about, if shown and not already in
+   * that state. @param {import('./types.js').EditEvent | import('./types.js').DeleteEvent | import('./types.js').ReactEvent} change
+   * @returns {import('./types.js').MessageEvent | null} the message as it now is, or null
+   */
+  amend(change) {
+    const shown = this.#messages.get(change.id);
+    if (!shown || change.seq <= shown.asOf) return null;
+    shown.asOf = change.seq;
+    /** @type {import('./types.js').MessageEvent} */
+    let next = shown.event;
+    if (change.type === 'edit') next = { ...next, text: change.text, edited: change.ts };
+    else if (change.type === 'delete') {
+      const { id, room, seq, from, ts } = next;
+      next = { type: 'message', id, room, seq, from, ts, text: '', deleted: true };
+      // replies shown here quote it no more
+      for (const other of this.#messages.values()) {
+        if (other.event.replyTo?.id !== change.id) continue;
+        other.event = { ...other.event, replyTo: { ...other.event.replyTo, text: '', deleted: true } };
+        this.#fill(other.item, other.event, true);
+      }
+    } else {
+      const reactions = (next.reactions ?? []).map((r) => ({ emoji: r.emoji, members: [...r.members] }));
+      let r = reactions.find((x) => x.emoji === change.emoji);
+      if (!r && change.on) {
+        r = { emoji: change.emoji, members: [] };
+        reactions.push(r);
+      }
+      if (r && change.on && !r.members.includes(change.from.id)) r.members.push(change.from.id);
+      if (r && !change.on) r.members = r.members.filter((m) => m !== change.from.id);
+      next = { ...next, reactions: reactions.filter((x) => x.members.length > 0) };
+    }
+    shown.event = next;
+    this.#fill(shown.item, next, true);
+    return next;
+  }
+
+  /** Redraw every message (who I am or my role changed). */
+  refresh() {
+    for (const shown of this.#messages.values()) this.#fill(shown.item, shown.event, true);
   }
 
   /** @param {import('./types.js').JoinEvent | import('./types.js').LeaveEvent | import('./types.js').RenameEvent} event */

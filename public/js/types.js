@@ -16,11 +16,15 @@
  * @typedef {protocol.WelcomeFrame} WelcomeFrame
  * @typedef {protocol.ClientFrame} ClientFrame
  * @typedef {protocol.ChatFile} ChatFile
+ * @typedef {protocol.Quote} Quote
+ * @typedef {protocol.EditEvent} EditEvent
+ * @typedef {protocol.DeleteEvent} DeleteEvent
+ * @typedef {protocol.ReactEvent} ReactEvent
  * @typedef {WelcomeFrame | ChatEvent | TypingFrameOut | DirectFrameOut | ErrorFrameOut} ServerFrame
  */
 /**
  * What the user asked to send and is not acknowledged yet.
- * @typedef {{ clientMsgId: string, text: string, to?: Member, at: number, files?: ChatFile[] }} OutboxEntry
+ * @typedef {{ clientMsgId: string, text: string, to?: Member, at: number, files?: ChatFile[], replyTo?: string }} OutboxEntry
  */
 
 export {};

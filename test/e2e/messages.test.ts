@@ -1,0 +1,141 @@
+/**
+ * Replies, edits, deletion and reactions in the room page, in real Chromium: each action from the
+ * message's own buttons (or the keyboard), seen live on the other page and after its reload.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { useChromium } from './browser.js';
+import { e2eRoom, openRoom, RestartableServer, waitOnline } from './harness.js';
+
+const browser = useChromium();
+
+/** The message item whose text is `text` (or was: its id is kept by the caller). */
+const messageWith = (page: Page, text: string) => page.locator('#events li.msg', { hasText: text }).last();
+
+async function act(page: Page, text: string, label: string): Promise<void> {
+  const item = messageWith(page, text);
+  await item.hover();
+  await item.getByRole('button', { name: label, exact: true }).click();
+}
+
+test('an edit and a delete reach the other page live and after its reload', async (t) => {
+  const server = await RestartableServer.start(t);
+  const room = e2eRoom('edit');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice');
+  const bob = await openRoom(browser(), t, server.url, room, 'Bob');
+  await alice.send('frist post');
+  await bob.waitForMessage('frist post');
+
+  // Up in the empty composer edits one's last message; Enter sends the edit
+  await alice.page.click('#text');
+  await alice.page.keyboard.press('ArrowUp');
+  assert.equal(await alice.page.inputValue('#text'), 'frist post');
+  assert.match((await alice.page.textContent('#mode-chip')) ?? '', /Editing your message/);
+  await alice.page.fill('#text', 'first post');
+  await alice.page.press('#text', 'Enter');
+  await bob.waitForMessage('first post');
+  const edited = messageWith(bob.page, 'first post');
+  assert.equal(await edited.locator('.edited').textContent(), '(edited)');
+  assert.match((await edited.locator('.edited').getAttribute('title')) ?? '', /^edited /);
+  assert.deepEqual(await alice.messages(), ['first post'], 'the author sees the edit in place, once');
+  assert.equal(await alice.page.inputValue('#text'), '', 'the composer is empty again');
+
+  await bob.page.reload();
+  await waitOnline(bob.page);
+  await bob.waitForMessage('first post');
+  assert.equal(await messageWith(bob.page, 'first post').locator('.edited').count(), 1, 'edited after a reload too');
+
+  // the author deletes it, after confirming
+  alice.page.once('dialog', (d) => void d.accept());
+  await act(alice.page, 'first post', 'Delete');
+  await bob.page.waitForFunction(() =>
+    [...document.querySelectorAll('#events li.msg .text')].some((e) => e.textContent === 'message deleted'),
+  );
+  assert.deepEqual(await bob.messages(), ['message deleted']);
+  assert.equal(
+    await bob.page.locator('#events li.msg.deleted .msg-actions').count(),
+    0,
+    'no actions on a deleted message',
+  );
+  await bob.page.reload();
+  await waitOnline(bob.page);
+  await bob.page.waitForSelector('#events li.msg.deleted');
+  assert.deepEqual(await bob.messages(), ['message deleted'], 'deleted after a reload too');
+  // Bob is neither its author nor a moderator: he has no delete button on Alice's messages
+  await alice.send('second');
+  await bob.waitForMessage('second');
+  const item = messageWith(bob.page, 'second');
+  await item.hover();
+  assert.equal(await item.getByRole('button', { name: 'Delete', exact: true }).count(), 0);
+  assert.equal(await item.getByRole('button', { name: 'Edit', exact: true }).count(), 0);
+});
+
+test('a reaction changes the count on both pages; one’s own is marked and toggles', async (t) => {
+  const server = await RestartableServer.start(t);
+  const room = e2eRoom('react');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice');
+  const bob = await openRoom(browser(), t, server.url, room, 'Bob');
+  await alice.send('react to this');
+  await bob.waitForMessage('react to this');
+  const reaction = (page: Page) => messageWith(page, 'react to this').locator('button.reaction');
+  const state = async (page: Page) =>
+    (await reaction(page).count()) === 0
+      ? null
+      : {
+          text: (await reaction(page).innerText()).replace(/\s+/g, ' '),
+          pressed: await reaction(page).getAttribute('aria-pressed'),
+        };
+
+  await act(bob.page, 'react to this', 'React with 👍');
+  await alice.page.waitForFunction(() => document.querySelector('#events button.reaction .count')?.textContent === '1');
+  assert.deepEqual(await state(alice.page), { text: '👍 1', pressed: 'false' });
+  await bob.page.waitForFunction(() => document.querySelector('#events button.reaction .count')?.textContent === '1');
+  assert.deepEqual(await state(bob.page), { text: '👍 1', pressed: 'true' }, 'one’s own reaction is marked');
+  assert.match((await reaction(alice.page).getAttribute('title')) ?? '', /Bob reacted with 👍/);
+
+  await reaction(alice.page).click(); // Alice adds hers through the count
+  await bob.page.waitForFunction(() => document.querySelector('#events button.reaction .count')?.textContent === '2');
+  await reaction(bob.page).click(); // Bob takes his back
+  await alice.page.waitForFunction(() => document.querySelector('#events button.reaction .count')?.textContent === '1');
+  assert.deepEqual(await state(alice.page), { text: '👍 1', pressed: 'true' });
+  await bob.page.waitForFunction(
+    () => document.querySelector('#events button.reaction')?.getAttribute('aria-pressed') === 'false',
+  );
+
+  await bob.page.reload();
+  await waitOnline(bob.page);
+  await bob.waitForMessage('react to this');
+  assert.deepEqual(await state(bob.page), { text: '👍 1', pressed: 'false' }, 'the same after a reload');
+});
+
+test('a reply shows the message it answers; a click on the quote shows the original', async (t) => {
+  const server = await RestartableServer.start(t);
+  const room = e2eRoom('reply');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice');
+  const bob = await openRoom(browser(), t, server.url, room, 'Bob');
+  await alice.send('the original question');
+  for (let i = 1; i <= 30; i++) await alice.send(`filler ${i}`);
+  await bob.waitForMessage('filler 30');
+  await bob.page.evaluate(() => document.getElementById('log')?.scrollTo(0, 0));
+  await act(bob.page, 'the original question', 'Reply');
+  assert.match((await bob.page.textContent('#mode-chip')) ?? '', /Replying to Alice: the original question/);
+  assert.equal(await bob.page.evaluate(() => document.activeElement?.id), 'text', 'the composer has the focus');
+  await bob.send('the answer');
+  await alice.waitForMessage('the answer');
+  assert.ok(await bob.page.$eval('#mode-chip', (e) => (e as HTMLElement).hidden), 'reply mode ends with the send');
+  const reply = messageWith(alice.page, 'the answer');
+  assert.equal(await reply.locator('.quote-author').textContent(), 'Alice');
+  assert.equal(await reply.locator('.quote-text').textContent(), 'the original question');
+
+  await reply.locator('button.quote').click();
+  const original = alice.page.locator('#events li.msg.found');
+  await original.waitFor();
+  assert.equal(await original.locator('.text').textContent(), 'the original question');
+  const inView = await original.evaluate((el) => {
+    const box = el.getBoundingClientRect();
+    const log = document.getElementById('log')?.getBoundingClientRect();
+    return log !== undefined && box.top >= log.top && box.bottom <= log.bottom;
+  });
+  assert.ok(inView, 'the original is scrolled into view');
+});
