@@ -25,6 +25,12 @@ export const SEARCH_DEFAULT = 20;
 export const SEARCH_MAX = 100;
 /** Code points of a word that count: a longer word is indexed and asked for by its first ones. */
 export const WORD_MAX = 64;
+/**
+ * Words of a query that count, and of those, lone Chinese or Japanese characters (each matches
+ * every pair it begins, the costliest thing to ask): what is past them is not asked for.
+ */
+export const QUERY_WORDS_MAX = 16;
+export const QUERY_PREFIXES_MAX = 4;
 
 /** Chinese and Japanese: Han, kana, the iteration mark 々 and the long-vowel marks ー and ｰ. */
 const SPACELESS_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3005\u30fc\uff70]/u;
@@ -156,9 +162,79 @@ export function indexText(text: string): string {
       .map((w) => (w.length > WORD_MAX ? w.slice(0, WORD_MAX) : w))
       .join(' ');
   }
-  return termsOf(text)
-    .map((t) => t.term)
-    .join(' ');
+  return indexTerms(text.normalize('NFC')).join(' ');
+}
+
+/**
+ * Kinds of the BMP characters that fold to themselves, learnt as they are met: 0 not known yet,
+ * 1 + Kind otherwise, 255 folds to something else. Most text (CJK above all) then needs no Map.
+ */
+const BMP_SAME = 255;
+const bmpKinds = new Uint8Array(0x10000);
+
+function bmpKind(code: number, ch: string): number {
+  let k = bmpKinds[code] as number;
+  if (k === 0) {
+    const f = fold(ch);
+    k = f === ch ? 1 + kindOf(f) : BMP_SAME;
+    bmpKinds[code] = k;
+  }
+  return k;
+}
+
+/** The terms of termsOf without their offsets, made in one pass (a long text is indexed often). */
+function indexTerms(text: string): string[] {
+  const terms: string[] = [];
+  let word = '';
+  let prev = ''; // the last character of the spaceless run going on, if any
+  let pending: string[] | null = null; // characters a character folded into, still to take
+  let p = 0;
+  for (let i = 0; i < text.length || (pending !== null && p < pending.length); ) {
+    let f: string;
+    let kind: number;
+    if (pending !== null && p < pending.length) {
+      f = pending[p++] as string;
+      kind = kindOf(f);
+    } else {
+      pending = null;
+      const code = text.charCodeAt(i);
+      const k = code < 0xd800 || code > 0xdfff ? bmpKind(code, text[i] as string) : BMP_SAME;
+      if (k !== BMP_SAME) {
+        f = text[i] as string;
+        kind = k - 1;
+        i++;
+      } else {
+        // a character that folds to others, or one beyond the BMP (a surrogate pair)
+        const cp = text.codePointAt(i) as number;
+        i += cp > 0xffff ? 2 : 1;
+        pending = [...fold(String.fromCodePoint(cp))];
+        p = 0;
+        continue;
+      }
+    }
+    if (kind === WORD) {
+      if (prev !== '') {
+        terms.push(prev);
+        prev = '';
+      }
+      word += f;
+      continue;
+    }
+    if (word !== '') {
+      terms.push(codePoints(word) > WORD_MAX ? [...word].slice(0, WORD_MAX).join('') : word);
+      word = '';
+    }
+    if (kind === SPACELESS) {
+      if (prev !== '') terms.push(prev + f);
+      prev = f;
+    } else if (prev !== '') {
+      terms.push(prev);
+      prev = '';
+    }
+  }
+  if (word !== '') terms.push(codePoints(word) > WORD_MAX ? [...word].slice(0, WORD_MAX).join('') : word);
+  if (prev !== '') terms.push(prev);
+  return terms;
 }
 
 /**
@@ -181,7 +257,8 @@ export interface Phrase {
 
 /**
  * The phrases of a query: one per whitespace-separated word (`e-mail` asks for `e` then `mail`), or
- * none when it holds nothing searchable (only punctuation or emoji). A Chinese or Japanese run
+ * none when it holds nothing searchable (only punctuation or emoji); at most QUERY_WORDS_MAX, of
+ * which at most QUERY_PREFIXES_MAX lone characters. A Chinese or Japanese run
  * asks for its pairs; it ends with its last character alone only when more of the word follows
  * (as the text indexes it), and a run of one character at the end of a word is a prefix.
  */
@@ -205,7 +282,9 @@ export function parseQuery(q: string): Phrase[] {
         prefix = true;
       }
     }
-    if (terms.length > 0) phrases.push({ terms, prefix });
+    if (terms.length === 0 || (prefix && phrases.filter((p) => p.prefix).length >= QUERY_PREFIXES_MAX)) continue;
+    phrases.push({ terms, prefix });
+    if (phrases.length === QUERY_WORDS_MAX) break;
   }
   return phrases;
 }
