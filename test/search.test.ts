@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import { SqliteStore } from '../src/chat/store/sqlite.js';
-import { indexText, matchedRanges, parseQuery, termsOf, WORD_MAX } from '../src/shared/search.js';
+import { indexText, matchedRanges, parseQuery, QUERY_WORDS_MAX, termsOf, WORD_MAX } from '../src/shared/search.js';
 import { build, connect, type Frame, listen, newRoom, newUid, seedMessages, tempDir, testConfig } from './helpers.js';
 
 test('a text is indexed as its lower-cased words and the pairs of its Chinese or Japanese runs', () => {
@@ -39,6 +40,58 @@ test('a query is one phrase per word; a lone Chinese or Japanese character at th
   assert.deepEqual(parseQuery('東'), [{ terms: ['東'], prefix: true }]);
   assert.deepEqual(parseQuery('東京tower'), [{ terms: ['東京', '京', 'tower'], prefix: false }]);
   assert.deepEqual(parseQuery('!!! 😀'), [], 'nothing searchable');
+  const many = Array.from({ length: 20 }, (_, i) => `w${i}`).join(' ');
+  assert.equal(parseQuery(many).length, QUERY_WORDS_MAX, 'the first 16 words count');
+  const lone = parseQuery('あ い う え お か 東京');
+  assert.deepEqual(
+    lone.map((p) => p.terms.join('')),
+    ['あ', 'い', 'う', 'え', '東京'],
+    'at most 4 lone characters (prefixes) count',
+  );
+});
+
+test('an index made without indexing, or by another Unicode version, is built again at start', async (t) => {
+  const path = join(tempDir(t), 'chat.db');
+  const say = (store: SqliteStore, text: string, n: number) =>
+    store.append({
+      draft: {
+        type: 'message',
+        room: 'r',
+        id: `m${n}`,
+        from: { id: 'x', name: 'X' },
+        text,
+        ts: new Date().toISOString(),
+      },
+      memberId: 'x',
+    });
+  const unindexed = new SqliteStore({ path, searchIndex: false });
+  await say(unindexed, 'alpha bravo', 1);
+  await unindexed.close();
+  const store = new SqliteStore({ path });
+  assert.deepEqual(
+    (await store.search('r', parseQuery('alpha'), { limit: 5 })).map((e) => e.seq),
+    [1],
+    'indexed at start',
+  );
+  await say(store, 'charlie', 2);
+  await store.close();
+  const raw = new Database(path);
+  raw.prepare("UPDATE settings SET value = '1.0' WHERE key = 'search_terms'").run();
+  raw.close();
+  const again = new SqliteStore({ path });
+  t.after(() => again.close());
+  const found = async (q: string) => (await again.search('r', parseQuery(q), { limit: 5 })).map((e) => e.seq);
+  assert.deepEqual([await found('bravo'), await found('charlie')], [[1], [2]], 'rebuilt: everything found once');
+  await again.amend('r', 'm1', (m) => ({
+    event: {
+      draft: { type: 'delete', room: 'r', id: 'm1', by: { id: 'x', name: 'X' }, ts: new Date().toISOString() },
+      memberId: 'x',
+      msgId: 'm1',
+    },
+    message: JSON.stringify({ ...JSON.parse(m?.json ?? '{}'), text: '', deleted: true }),
+    erase: true,
+  }));
+  assert.deepEqual(await found('alpha'), [], 'a delete after the rebuild removes its terms');
 });
 
 test('the highlighted ranges of a result are the words and substrings that matched', () => {
@@ -132,8 +185,14 @@ test('a deleted message leaves no term in the search index, its pages or the wri
   assert.equal(bytes().includes(tail), false, 'the term is nowhere in the files');
 });
 
-/** A query of 60 one-character prefixes: each matches many terms, so it takes a while on many messages. */
-const costly = Array.from({ length: 60 }, (_, i) => String.fromCodePoint(0x3041 + i)).join(' ');
+/**
+ * The costliest query there is: 4 lone characters (each matches every pair it begins) and 12 words
+ * whose terms are in most messages, so it takes a while on many messages.
+ */
+const costly = [
+  ...Array.from({ length: 4 }, (_, i) => String.fromCodePoint(0x3041 + i)),
+  ...Array.from({ length: 12 }, (_, i) => String.fromCodePoint(0x3041 + i * 2, 0x3042 + i * 2)),
+].join(' ');
 const kana = (i: number) =>
   Array.from({ length: 30 }, (_, k) => String.fromCodePoint(0x3041 + ((i * 7 + k * 13) % 80))).join('');
 

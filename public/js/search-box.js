@@ -39,6 +39,10 @@ export function markedText(text, phrases) {
   if (shown.length > SNIPPET) {
     from = Math.max(0, (ranges[0]?.[0] ?? 0) - 40);
     to = Math.min(shown.length, from + SNIPPET);
+    // never between the two halves of a surrogate pair
+    const low = (/** @type {number} */ i) => i > 0 && i < shown.length && /[\udc00-\udfff]/.test(shown[i] ?? '');
+    if (low(from)) from--;
+    if (low(to)) to++;
   }
   const out = el('span', 'text');
   if (from > 0) out.append('…');
@@ -126,9 +130,11 @@ export class SearchBox {
   close(/** @type {boolean} */ clear) {
     this.#panel.hidden = true;
     this.#input.setAttribute('aria-expanded', 'false');
+    // a late answer must not open the results again
+    clearTimeout(this.#timer);
+    this.#inFlight?.abort();
     if (clear) {
       this.#input.value = '';
-      this.#inFlight?.abort();
       this.#shown = { q: '', before: null };
     }
   }
@@ -151,7 +157,7 @@ export class SearchBox {
 
   /** Ask the server; `more`: the next page of the results shown. @param {boolean} more */
   async #search(more) {
-    const q = this.#input.value.trim();
+    const q = more ? this.#shown.q : this.#input.value.trim();
     if (q === '' || codePoints(q) > SEARCH_Q_MAX) {
       if (q === '') this.close(false);
       else this.#show(`A search has at most ${SEARCH_Q_MAX} characters.`);

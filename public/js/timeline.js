@@ -60,6 +60,12 @@ export class Timeline {
   /** @type {() => void} */ #onNewBelow;
   /** @type {MessageView} */ #view;
   /** @type {Map<string, Shown>} */ #messages = new Map();
+  /**
+   * Changes of messages not shown yet (a page holding them is on its way): applied when they are
+   * shown, if newer than what the page shows. Bounded: the oldest ids go first.
+   * @type {Map<string, Array<import('./types.js').EditEvent | import('./types.js').DeleteEvent | import('./types.js').ReactEvent>>}
+   */
+  #early = new Map();
 
   /**
    * @param {HTMLElement} scroller the scrolling container
@@ -269,6 +275,11 @@ export class Timeline {
     }
     this.#messages.set(event.id, { event, item, asOf });
     this.#fill(item, event, true);
+    const early = this.#early.get(event.id);
+    if (early) {
+      this.#early.delete(event.id);
+      for (const change of early.sort((a, b) => a.seq - b.seq)) this.amend(change);
+    }
     return item;
   }
 
@@ -381,7 +392,14 @@ export class Timeline {
    */
   amend(change) {
     const shown = this.#messages.get(change.id);
-    if (!shown || change.seq <= shown.asOf) return null;
+    if (!shown) {
+      const kept = this.#early.get(change.id) ?? [];
+      if (kept.length < 50) kept.push(change);
+      this.#early.set(change.id, kept);
+      if (this.#early.size > 500) this.#early.delete(this.#early.keys().next().value ?? '');
+      return null;
+    }
+    if (change.seq <= shown.asOf) return null;
     shown.asOf = change.seq;
     /** @type {import('./types.js').MessageEvent} */
     let next = shown.event;

@@ -14,16 +14,19 @@ export const SCROLLBACK_DEFAULT = 50;
 export const SCROLLBACK_MAX = 200;
 
 export const ScrollbackQuerySchema = Type.Object({
-  before: Type.Optional(Type.Integer({ minimum: 1 })),
-  after: Type.Optional(Type.Integer({ minimum: 0 })),
-  around: Type.Optional(Type.Integer({ minimum: 1 })),
+  before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+  after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+  around: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
   limit: Type.Integer({ minimum: 1, default: SCROLLBACK_DEFAULT }),
 });
 export type ScrollbackQuery = Static<typeof ScrollbackQuerySchema>;
 
+/** Searches of one client address answered at once, at most: the rest are refused (429). */
+export const SEARCHES_PER_ADDRESS = 2;
+
 export const SearchQuerySchema = Type.Object({
   q: Type.Optional(Type.String()),
-  before: Type.Optional(Type.Integer({ minimum: 1 })),
+  before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
   limit: Type.Integer({ minimum: 1, default: SEARCH_DEFAULT }),
 });
 export type SearchQuery = Static<typeof SearchQuerySchema>;
@@ -39,6 +42,9 @@ function sendPage(reply: FastifyReply, room: string, events: readonly StoredEven
 }
 
 export default async function api(app: FastifyInstance): Promise<void> {
+  /** Searches running per client address (search-as-you-type aborts in the page, not here). */
+  const searching = new Map<string, number>();
+
   app.get<{ Params: { room: string }; Querystring: ScrollbackQuery }>(
     '/api/rooms/:room/messages',
     { schema: { querystring: ScrollbackQuerySchema } },
@@ -89,10 +95,14 @@ export default async function api(app: FastifyInstance): Promise<void> {
           .code(400)
           .send({ error: 'invalid_query', message: `q must hold 1 to ${SEARCH_Q_MAX} characters after trim` });
       }
-      // a search costs the client address a rate-limit token, and runs within SEARCH_TIMEOUT_MS
-      if (!(await app.chat.admitSearch(req.ip ?? 'local'))) {
-        return reply.code(429).send({ error: 'rate_limited', message: 'slow down: too many requests' });
+      // a search costs the client address a rate-limit token, runs within SEARCH_TIMEOUT_MS, and
+      // an address has at most SEARCHES_PER_ADDRESS running
+      const address = req.ip ?? 'local';
+      const running = searching.get(address) ?? 0;
+      if (running >= SEARCHES_PER_ADDRESS || !(await app.chat.admitSearch(address))) {
+        return reply.code(429).send({ error: 'rate_limited', message: 'slow down: too many searches' });
       }
+      searching.set(address, (searching.get(address) ?? 0) + 1);
       const limit = Math.min(req.query.limit, SEARCH_MAX);
       let found: StoredEvent[];
       try {
@@ -101,6 +111,10 @@ export default async function api(app: FastifyInstance): Promise<void> {
         if (!(err instanceof SearchUnavailable)) throw err;
         req.log.warn({ room: room.value, err }, 'a search was not answered');
         return reply.code(503).header('retry-after', '1').send({ error: 'unavailable', message: err.message });
+      } finally {
+        const left = (searching.get(address) ?? 1) - 1;
+        if (left > 0) searching.set(address, left);
+        else searching.delete(address);
       }
       return sendPage(reply, room.value, found.slice(0, limit), { hasMore: found.length > limit });
     },

@@ -308,11 +308,14 @@ export interface PostgresStoreOptions {
 
 export class PostgresStore implements HistoryStore {
   readonly #pool: pg.Pool;
+  /** Searches have connections of their own: a slow one never holds up an append. */
+  readonly #searchPool: pg.Pool;
   readonly #searchIndex: boolean;
   readonly #searchTimeoutMs: number;
 
-  private constructor(pool: pg.Pool, searchIndex: boolean, searchTimeoutMs: number) {
+  private constructor(pool: pg.Pool, searchPool: pg.Pool, searchIndex: boolean, searchTimeoutMs: number) {
     this.#pool = pool;
+    this.#searchPool = searchPool;
     this.#searchIndex = searchIndex;
     this.#searchTimeoutMs = searchTimeoutMs;
   }
@@ -333,7 +336,10 @@ export class PostgresStore implements HistoryStore {
       await pool.end();
       throw err;
     }
-    return new PostgresStore(pool, searchIndex, searchTimeoutMs);
+    // a search waits at most its own time for a connection too
+    const searchPool = new pg.Pool({ connectionString, max: 2, connectionTimeoutMillis: searchTimeoutMs });
+    searchPool.on('error', (err) => onError?.(err));
+    return new PostgresStore(pool, searchPool, searchIndex, searchTimeoutMs);
   }
 
   append(input: AppendInput): Promise<AppendResult> {
@@ -468,23 +474,39 @@ export class PostgresStore implements HistoryStore {
     return keep === 'oldest' ? events : events.reverse();
   }
 
-  /** Under a statement timeout: a query past it is cancelled by PostgreSQL (SearchUnavailable). */
+  /**
+   * On connections of its own, under a statement timeout: a query past it is cancelled by
+   * PostgreSQL, and a search finding no free connection in that time gives up (SearchUnavailable).
+   */
   async search(room: string, phrases: readonly Phrase[], { beforeSeq, limit }: SearchOptions): Promise<StoredEvent[]> {
     if (phrases.length === 0) return [];
+    const unavailable = new SearchUnavailable(
+      `the search took longer than ${this.#searchTimeoutMs} ms and was stopped`,
+    );
+    let client: pg.PoolClient;
     try {
-      return await this.#inTransaction(async (client) => {
-        await client.query(`SET LOCAL statement_timeout = ${Math.floor(this.#searchTimeoutMs)}`);
-        const { rows } = await client.query<{ seq: string; json: string }>(
-          'SELECT seq, json FROM events WHERE room = $1 AND seq < $2 AND words @@ $3::tsquery ORDER BY seq DESC LIMIT $4',
-          [room, beforeSeq ?? Number.MAX_SAFE_INTEGER, tsqueryOf(phrases), limit],
-        );
-        return rows.map((r) => ({ seq: Number(r.seq), json: r.json }));
-      });
+      client = await this.#searchPool.connect();
+    } catch {
+      throw unavailable; // every search connection stayed busy for a whole timeout
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL statement_timeout = ${Math.floor(this.#searchTimeoutMs)}`);
+      const { rows } = await client.query<{ seq: string; json: string }>(
+        "SELECT seq, json FROM events WHERE room = $1 AND seq < $2 AND type = 'message' AND words @@ $3::tsquery ORDER BY seq DESC LIMIT $4",
+        [room, beforeSeq ?? Number.MAX_SAFE_INTEGER, tsqueryOf(phrases), limit],
+      );
+      await client.query('COMMIT');
+      return rows.map((r) => ({ seq: Number(r.seq), json: r.json }));
     } catch (err) {
-      if ((err as { code?: string }).code === '57014') {
-        throw new SearchUnavailable(`the search took longer than ${this.#searchTimeoutMs} ms and was stopped`);
-      }
+      await client.query('ROLLBACK').catch((rollbackErr: Error) => {
+        broken = rollbackErr; // the connection is unusable: the pool drops it
+      });
+      if ((err as { code?: string }).code === '57014') throw unavailable;
       throw err;
+    } finally {
+      client.release(broken);
     }
   }
 
@@ -599,7 +621,7 @@ export class PostgresStore implements HistoryStore {
   }
 
   async close(): Promise<void> {
-    await this.#pool.end();
+    await Promise.all([this.#pool.end(), this.#searchPool.end()]);
   }
 }
 

@@ -2,7 +2,8 @@
  * Search of the SQLite store, off the event loop. A search runs in a worker thread with its own
  * read-only connection (WAL lets it read while the server writes), one query at a time, so however
  * costly a query is, the chat's event loop never waits for it. A query that runs past its time is
- * stopped by ending the worker (the next search starts a new one); a full queue refuses at once.
+ * stopped by ending the worker (searches are refused until it is gone, then a new one starts); a
+ * full queue refuses at once.
  */
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
@@ -23,7 +24,9 @@ export function searcher(db: Database.Database): (request: SearchRequest) => Sto
   const match = db.prepare<[string, bigint, bigint, number], { seq: number }>(
     'SELECT rowid & 4294967295 AS seq FROM search WHERE search MATCH ? AND rowid >= ? AND rowid < ? ORDER BY rowid DESC LIMIT ?',
   );
-  const eventAt = db.prepare<[string, number], StoredEvent>('SELECT seq, json FROM events WHERE room = ? AND seq = ?');
+  const eventAt = db.prepare<[string, number], StoredEvent>(
+    "SELECT seq, json FROM events WHERE room = ? AND seq = ? AND type = 'message'",
+  );
   return ({ room, query, beforeSeq, limit }) => {
     const n = roomNumber.get(room)?.n;
     if (n === undefined) return [];
@@ -32,7 +35,8 @@ export function searcher(db: Database.Database): (request: SearchRequest) => Sto
     const found: StoredEvent[] = [];
     for (const { seq } of match.all(query, first, end, limit)) {
       const event = eventAt.get(room, seq);
-      if (event) found.push(event);
+      // the index never holds a deleted message; were it ever out of step, a result still is not one
+      if (event && !(JSON.parse(event.json) as { deleted?: true }).deleted) found.push(event);
     }
     return found;
   };
@@ -65,6 +69,8 @@ export class SearchWorker {
   #queue: Queued[] = [];
   #nextId = 0;
   #watchdog: ReturnType<typeof setTimeout> | undefined;
+  /** A stopped worker may still be inside a query (native code cannot be interrupted): no new one until it is gone. */
+  #stopping: Promise<unknown> | null = null;
   /** The worker has opened the file: queries are timed from then on, not its start. */
   #ready = false;
   #closed = false;
@@ -75,6 +81,9 @@ export class SearchWorker {
 
   search(request: SearchRequest): Promise<StoredEvent[]> {
     if (this.#closed) return Promise.reject(new SearchUnavailable('the store is closed'));
+    if (this.#stopping !== null) {
+      return Promise.reject(new SearchUnavailable('search is restarting after a search that took too long: try again'));
+    }
     if (this.#queue.length >= this.#options.maxQueued) {
       return Promise.reject(new SearchUnavailable('too many searches at once: try again in a moment'));
     }
@@ -118,6 +127,11 @@ export class SearchWorker {
       this.#options.onError(err);
       if (worker === this.#worker) this.#restart(new SearchUnavailable('search failed: try again'));
     });
+    worker.on('exit', (code) => {
+      if (worker !== this.#worker || this.#closed) return;
+      this.#options.onError(new Error(`the search worker exited (code ${code})`));
+      this.#restart(new SearchUnavailable('search failed: try again'));
+    });
     worker.unref(); // after the listeners, which ref it: only a search waiting for it keeps the process alive
     return worker;
   }
@@ -148,17 +162,21 @@ export class SearchWorker {
     this.#watchdog.unref();
   }
 
-  /** Stop the worker: the running query fails with `err`; the waiting ones go to a new worker. */
+  /**
+   * Stop the worker: every search waiting fails with `err` (try again), and no new worker starts
+   * until this one is gone, so queries that cannot be interrupted never pile up in threads.
+   */
   #restart(err: Error): void {
     clearTimeout(this.#watchdog);
     const worker = this.#worker;
     this.#worker = null;
     this.#ready = false;
-    void worker?.terminate();
-    const [running, ...waiting] = this.#queue;
-    running?.reject(err);
-    this.#queue = waiting;
-    for (const q of waiting) this.#send(q);
-    if (waiting.length > 0) this.#arm();
+    for (const q of this.#queue.splice(0)) q.reject(err);
+    if (!worker) return;
+    const stopping = worker.terminate().catch((e: unknown) => this.#options.onError(e));
+    this.#stopping = stopping;
+    void stopping.then(() => {
+      if (this.#stopping === stopping) this.#stopping = null;
+    });
   }
 }

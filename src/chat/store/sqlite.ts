@@ -94,24 +94,29 @@ const MIGRATIONS: readonly Migration[] = [
              CREATE VIRTUAL TABLE search USING fts5(words, content='', columnsize=0, tokenize='ascii');
              INSERT INTO search (search, rank) VALUES ('secure-delete', 1);
              INSERT INTO search (search, rank) VALUES ('automerge', 16);`);
-    const rooms = db.prepare<[], { room: string }>("SELECT DISTINCT room FROM events WHERE type = 'message'").all();
-    const number = db.prepare<[string]>('INSERT INTO search_rooms (room) VALUES (?)');
-    const messages = db.prepare<[string, number], { seq: number; json: string }>(
-      "SELECT seq, json FROM events WHERE room = ? AND seq > ? AND type = 'message' ORDER BY seq LIMIT 5000",
-    );
-    const index = db.prepare<[bigint, string]>('INSERT INTO search (rowid, words) VALUES (?, ?)');
-    for (const { room } of rooms) {
-      const n = BigInt(number.run(room).lastInsertRowid);
-      // in pages: a statement cannot write while another one's rows are being read
-      for (let page = messages.all(room, 0); page.length > 0; page = messages.all(room, page.at(-1)?.seq ?? 0)) {
-        for (const { seq, json } of page) {
-          const words = ftsOf(json);
-          if (words !== '') index.run((n << 32n) | BigInt(seq), words);
-        }
-      }
-    }
+    indexAll(db);
   },
 ];
+
+/** Index every stored message (search_rooms and search empty): migration 7, and a rebuild. */
+function indexAll(db: Database.Database): void {
+  const rooms = db.prepare<[], { room: string }>("SELECT DISTINCT room FROM events WHERE type = 'message'").all();
+  const number = db.prepare<[string]>('INSERT INTO search_rooms (room) VALUES (?)');
+  const messages = db.prepare<[string, number], { seq: number; json: string }>(
+    "SELECT seq, json FROM events WHERE room = ? AND seq > ? AND type = 'message' ORDER BY seq LIMIT 5000",
+  );
+  const index = db.prepare<[bigint, string]>('INSERT INTO search (rowid, words) VALUES (?, ?)');
+  for (const { room } of rooms) {
+    const n = BigInt(number.run(room).lastInsertRowid);
+    // in pages: a statement cannot write while another one's rows are being read
+    for (let page = messages.all(room, 0); page.length > 0; page = messages.all(room, page.at(-1)?.seq ?? 0)) {
+      for (const { seq, json } of page) {
+        const words = ftsOf(json);
+        if (words !== '') index.run((n << 32n) | BigInt(seq), words);
+      }
+    }
+  }
+}
 
 /** A room is erasable (see HistoryStore.emptyRooms): the condition on a `rooms` row `r`. */
 const ERASABLE = `r.last_at < @before
@@ -190,6 +195,7 @@ export class SqliteStore implements HistoryStore {
     // a deleted message's text is overwritten on disk, not left in a free page
     this.#db.pragma('secure_delete = ON');
     this.#migrate();
+    this.#checkSearchTerms(searchIndex);
     const db = this.#db;
     this.#stmt = {
       // the rooms row may lag behind the log (messages do not touch it), never the other way
@@ -375,6 +381,26 @@ export class SqliteStore implements HistoryStore {
     }
   }
 
+  /**
+   * The terms of the index come from the runtime's Unicode tables (src/shared/search.ts): the
+   * index says which version made them ('none': this store ran without indexing). When that is not
+   * this runtime's, the index is built again, so a delete always names the terms it was given.
+   */
+  #checkSearchTerms(searchIndex: boolean): void {
+    const wanted = searchIndex ? process.versions.unicode : 'none';
+    const row = this.#db
+      .prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?')
+      .get('search_terms');
+    if (row?.value === wanted) return;
+    this.#db.transaction(() => {
+      if (row !== undefined || !searchIndex) {
+        this.#db.exec("INSERT INTO search (search) VALUES ('delete-all'); DELETE FROM search_rooms;");
+        if (searchIndex) indexAll(this.#db);
+      }
+      this.#db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run('search_terms', wanted);
+    })();
+  }
+
   #latestSeq(room: string): number {
     const cached = this.#latest.get(room);
     if (cached !== undefined) {
@@ -477,6 +503,7 @@ export class SqliteStore implements HistoryStore {
     } catch (err) {
       // the transaction wrote nothing: forget the cached seqs so the next append reads the truth
       this.#latest.clear();
+      this.#roomNumbers.clear(); // a room numbered in the failed transaction has no number
       for (const p of batch) p.reject(err);
       return;
     }
@@ -539,6 +566,7 @@ export class SqliteStore implements HistoryStore {
       });
     } catch (err) {
       this.#latest.clear(); // the transaction wrote nothing: the cached seqs may be ahead
+      this.#roomNumbers.clear();
       throw err;
     }
     if (erased) this.#checkpointSoon();
