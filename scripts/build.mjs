@@ -1,9 +1,10 @@
 // Build src/ into dist/ under a lock, so that several `npm start` at once (instances of a
 // cluster on one machine) never run a half-written dist/. Also src/shared/ for the browser into
-// dist/public/js/, served with public/ under /assets/ (docs/client.md). With --if-stale, skip the build when
+// dist/public/js/, served with public/ under /assets/ (docs/client.md), and the browser build of
+// markdown-it into dist/public/vendor/. With --if-stale, skip the build when
 // dist/ is newer than every source (what `npm start` does: start at once when nothing changed).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -50,6 +51,12 @@ try {
     for (const project of ['tsconfig.build.json', 'tsconfig.rules.json']) {
       execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(root, project)], { stdio: 'inherit' });
     }
+    // the browser's Markdown parser, as its package builds it for browsers (one self-contained module)
+    mkdirSync(join(root, 'dist', 'public', 'vendor'), { recursive: true });
+    copyFileSync(
+      join(root, 'node_modules', 'markdown-it', 'dist', 'browser', 'markdown-it.esm.min.mjs'),
+      join(root, 'dist', 'public', 'vendor', 'markdown-it.mjs'),
+    );
     writeFileSync(stamp, `${new Date().toISOString()}\n`);
   }
 } finally {

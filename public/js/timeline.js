@@ -2,6 +2,7 @@
 // direct message sits just after the event it followed), each seq at most once, consecutive
 // messages of one member grouped. User text only ever goes in as text.
 
+import { renderMarkdown } from './markdown.js';
 import { formatSize } from './uploads.js';
 
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
@@ -300,7 +301,11 @@ export class Timeline {
     const parts = [meta];
     if (event.replyTo && !event.deleted) parts.push(this.#quote(event));
     if (event.deleted) parts.push(el('div', 'text deleted', 'message deleted'));
-    else if (event.text) parts.push(el('div', 'text', event.text));
+    else if (event.text) {
+      const text = el('div', 'text md');
+      text.append(renderMarkdown(event.text));
+      parts.push(text);
+    }
     if (event.files?.length && !event.deleted) parts.push(filesList(event.files));
     if (event.reactions?.length && !event.deleted) parts.push(this.#reactions(event, me));
     if (logged && !event.deleted) parts.push(this.#actions(event, me));

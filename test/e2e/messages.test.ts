@@ -139,3 +139,59 @@ test('a reply shows the message it answers; a click on the quote shows the origi
   });
   assert.ok(inView, 'the original is scrolled into view');
 });
+
+test('links and a small Markdown subset are shown; markup and javascript: links stay inert text', async (t) => {
+  const server = await RestartableServer.start(t);
+  const room = e2eRoom('markdown');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice');
+  const bob = await openRoom(browser(), t, server.url, room, 'Bob');
+  const text = [
+    '**bold** _it_ ~~gone~~ `code` see https://example.com/x?a=1 or www.example.org',
+    '[x](javascript:alert(1)) **[y](javascript:alert(2))** [z](data:text/html,hi) <img src=x onerror="window.hacked=1">',
+    '```',
+    'const a = 1;',
+    '    indented',
+    '```',
+    '> quoted',
+    '',
+    '- one',
+    '- two',
+  ].join('\n');
+  await alice.page.fill('#text', text);
+  await alice.page.press('#text', 'Enter');
+  const item = bob.page.locator('#events li.msg').last();
+  await item.locator('.text blockquote').waitFor();
+  const shown = await item.locator('.text').evaluate((el) => ({
+    strong: [...el.querySelectorAll('strong')].map((e) => e.textContent),
+    em: [...el.querySelectorAll('em')].map((e) => e.textContent),
+    s: [...el.querySelectorAll('s')].map((e) => e.textContent),
+    code: [...el.querySelectorAll(':not(pre) > code')].map((e) => e.textContent),
+    pre: el.querySelector('pre code')?.textContent,
+    quote: el.querySelector('blockquote')?.textContent?.trim(),
+    items: [...el.querySelectorAll('li')].map((e) => e.textContent),
+    links: [...el.querySelectorAll('a')].map((a) => [a.getAttribute('href'), a.target, a.rel]),
+    images: el.querySelectorAll('img').length,
+    text: el.textContent ?? '',
+  }));
+  const rel = 'noopener noreferrer nofollow';
+  assert.deepEqual(
+    shown.links,
+    [
+      ['https://example.com/x?a=1', '_blank', rel],
+      ['http://www.example.org', '_blank', rel],
+    ],
+    'http(s) and www. links only, opening apart',
+  );
+  assert.deepEqual(shown.strong, ['bold', '[y](javascript:alert(2))']);
+  assert.deepEqual([shown.em, shown.s, shown.code], [['it'], ['gone'], ['code']]);
+  assert.equal(shown.pre, 'const a = 1;\n    indented\n', 'a code block keeps its whitespace');
+  assert.equal(shown.quote, 'quoted');
+  assert.deepEqual(shown.items, ['one', 'two']);
+  assert.equal(shown.images, 0);
+  assert.ok(shown.text.includes('[x](javascript:alert(1))'), 'a javascript: link is shown as its text');
+  assert.ok(shown.text.includes('[z](data:text/html,hi)'), 'a data: link is shown as its text');
+  assert.ok(shown.text.includes('<img src=x onerror="window.hacked=1">'), 'markup is shown as text');
+  assert.equal(await bob.page.evaluate(() => (window as { hacked?: number }).hacked), undefined, 'nothing ran');
+  const overflow = await item.locator('pre').evaluate((el) => getComputedStyle(el).overflowX);
+  assert.equal(overflow, 'auto', 'a long code line scrolls sideways');
+});
