@@ -7,7 +7,7 @@ const BACKOFF_MAX_MS = 15000;
 const CLOSE_KICKED = 4003;
 
 /**
- * @typedef {'connecting' | 'open' | 'reconnecting' | 'removed'} ConnectionState
+ * @typedef {'connecting' | 'open' | 'reconnecting' | 'offline' | 'removed'} ConnectionState
  * @typedef {{
  *   room: string,
  *   name: () => string,
@@ -24,6 +24,8 @@ export class RoomConnection {
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #retryTimer;
   #stopped = false;
+  /** The browser says it has no network: no attempt until it says it is back. */
+  #offline = false;
   /** @type {ConnectionOptions} */
   #opts;
 
@@ -84,11 +86,35 @@ export class RoomConnection {
 
   /** Try again now (the user asked, or the network came back). */
   retryNow() {
+    this.#offline = false;
     if (this.#socket || this.#stopped) return;
     this.connect();
   }
 
+  /**
+   * The browser lost its network (`offline`): a socket left open would only look alive (sends
+   * would wait in it), so it is dropped at once, and nothing is tried until `retryNow`.
+   */
+  wentOffline() {
+    if (this.#stopped) return;
+    this.#offline = true;
+    clearTimeout(this.#retryTimer);
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket) {
+      socket.onclose = null;
+      socket.onmessage = null;
+      socket.close();
+    }
+    this.#attempt = Math.max(this.#attempt, 1); // what comes next is a reconnect
+    this.#opts.onState('offline');
+  }
+
   #scheduleRetry() {
+    if (this.#offline) {
+      this.#opts.onState('offline');
+      return;
+    }
     // full jitter over an exponential ceiling: a restarted server is not hit by everyone at once
     const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.#attempt);
     const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);

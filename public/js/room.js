@@ -117,9 +117,11 @@ const connection = new RoomConnection({
     ui.banner.textContent =
       s === 'removed'
         ? 'You were removed from this room by its owner or a moderator.'
-        : s === 'reconnecting'
-          ? `Reconnecting…${retryInMs ? ` (retrying in ${Math.ceil(retryInMs / 1000)} s)` : ''}`
-          : 'Connecting…';
+        : s === 'offline'
+          ? 'You are offline. What you write waits here and goes out when the network is back.'
+          : s === 'reconnecting'
+            ? `Reconnecting…${retryInMs ? ` (retrying in ${Math.ceil(retryInMs / 1000)} s)` : ''}`
+            : 'Connecting…';
     document.body.classList.toggle('offline', s !== 'open');
     if (s !== 'open')
       for (const entry of state.outbox) timeline.setPendingStatus(entry.clientMsgId, 'waiting for connection');
@@ -783,6 +785,7 @@ document.addEventListener('visibilitychange', () => {
 });
 
 window.addEventListener('online', () => connection.retryNow());
+window.addEventListener('offline', () => connection.wentOffline());
 
 // ---------------------------------------------------------------- start
 
