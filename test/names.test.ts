@@ -9,6 +9,7 @@ import {
   isValidUid,
   memberId,
 } from '../src/chat/names.js';
+import { isChoiceOf, suffixedName } from '../src/shared/rules.js';
 
 const room = (s: unknown) => canonicalRoom(s);
 
@@ -113,4 +114,13 @@ test('room names need a letter or digit and hold nothing invisible; lower-casing
     assert.equal(r.ok, true, raw);
     if (r.ok) assert.equal(r.value, r.value.normalize('NFC'), `${raw}: the canonical name is NFC`);
   }
+});
+
+test('a page keeps the name the server made of the one it asked for, and asks again for anything else', () => {
+  assert.equal(isChoiceOf('Alice', 'Alice'), true);
+  assert.equal(isChoiceOf('Alice (2)', 'Alice'), true);
+  assert.equal(isChoiceOf(suffixedName('Maximilian Castellanos-Whitford', 3), 'Maximilian Castellanos-Whitford'), true);
+  assert.equal(isChoiceOf('Alice (2)', 'Bob'), false, 'another name');
+  assert.equal(isChoiceOf('Alice (x)', 'Alice'), false);
+  assert.equal(isChoiceOf('Alicia', 'Alice'), false);
 });

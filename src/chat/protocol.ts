@@ -9,17 +9,18 @@ import {
   codePoints,
   FILES_MAX,
   isEmoji,
+  KICK_MAX_MINUTES,
+  MENTIONS_MAX,
   REACTIONS_MAX,
   TEXT_MAX,
+  TOPIC_MAX,
   UID_PATTERN,
 } from '../shared/rules.js';
 
-export { CLIENT_MSG_ID_MAX, FILES_MAX, isEmoji, REACTIONS_MAX, TEXT_MAX };
+export { CLIENT_MSG_ID_MAX, FILES_MAX, isEmoji, KICK_MAX_MINUTES, MENTIONS_MAX, REACTIONS_MAX, TEXT_MAX, TOPIC_MAX };
 
 const ClientMsgId = Type.Optional(Type.String({ minLength: 1, maxLength: CLIENT_MSG_ID_MAX }));
 
-/** Most members a message mentions (PROTOCOL.md v2). */
-export const MENTIONS_MAX = 20;
 /** Code points of the text a Quote carries. */
 export const QUOTE_MAX = 200;
 
@@ -40,10 +41,6 @@ export const EditFrameSchema = Type.Object({
   clientMsgId: ClientMsgId,
 });
 export const DeleteFrameSchema = Type.Object({ type: Type.Literal('delete'), id: MessageId });
-/** Code points of a room topic, and the longest kick (a week, in minutes). */
-export const TOPIC_MAX = 200;
-export const KICK_MAX_MINUTES = 10080;
-
 export const TopicFrameSchema = Type.Object({ type: Type.Literal('topic'), text: Type.String() });
 export const RoleFrameSchema = Type.Object({
   type: Type.Literal('role'),

@@ -94,11 +94,26 @@ export function suffixedName(name: string, k: number): string {
   return cut.trimEnd() + suffix;
 }
 
+/**
+ * Whether `name` is what the server made of `wanted` (itself, or `wanted (k)` when a present
+ * member had it): a page then keeps it rather than asking for `wanted` again.
+ */
+export function isChoiceOf(name: string, wanted: string): boolean {
+  if (name === wanted) return true;
+  const k = / \((\d{1,4})\)$/.exec(name)?.[1];
+  return k !== undefined && suffixedName(wanted, Number(k)) === name;
+}
+
 /** Most files a message carries. */
 export const FILES_MAX = 10;
 
 /** Most UTF-8 bytes of a reaction's emoji, and most different emoji on one message. */
 export const EMOJI_MAX_BYTES = 32;
+/** Most members a message mentions (v2). */
+export const MENTIONS_MAX = 20;
+/** Code points of a room topic, and the longest kick (a week, in minutes). */
+export const TOPIC_MAX = 200;
+export const KICK_MAX_MINUTES = 10080;
 export const REACTIONS_MAX = 20;
 const PICTOGRAPH_RE = /\p{Extended_Pictographic}|\p{Regional_Indicator}{2}/u;
 
