@@ -1,7 +1,7 @@
 // Build src/ into dist/ under a lock, so that several `npm start` at once (instances of a
 // cluster on one machine) never run a half-written dist/. Also src/shared/ for the browser into
 // dist/public/js/, served with public/ under /assets/ (docs/client.md), and the browser build of
-// markdown-it into dist/public/vendor/. With --if-stale, skip the build when
+// markdown-it and emoji-picker-element (with its data) into dist/public/vendor/. With --if-stale, skip the build when
 // dist/ is newer than every source (what `npm start` does: start at once when nothing changed).
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -56,6 +56,15 @@ try {
     copyFileSync(
       join(root, 'node_modules', 'markdown-it', 'dist', 'browser', 'markdown-it.esm.min.mjs'),
       join(root, 'dist', 'public', 'vendor', 'markdown-it.mjs'),
+    );
+    // the emoji picker (a web component, loaded when first opened) and its data, served from here
+    const picker = join(root, 'dist', 'public', 'vendor', 'emoji-picker');
+    mkdirSync(picker, { recursive: true });
+    for (const file of ['picker.js', 'database.js'])
+      copyFileSync(join(root, 'node_modules', 'emoji-picker-element', file), join(picker, file));
+    copyFileSync(
+      join(root, 'node_modules', 'emoji-picker-element-data', 'en', 'emojibase', 'data.json'),
+      join(picker, 'data.json'),
     );
     writeFileSync(stamp, `${new Date().toISOString()}\n`);
   }

@@ -70,28 +70,60 @@ async function shoot(page: Page, name: string) {
 try {
   mkdirSync(OUT, { recursive: true });
   const alice = await person('Alice');
+  // Alice opened the room first: she owns it, sets its topic and makes Bob a moderator
+  await alice.click('#topic-edit');
+  await alice.fill('#topic-input', 'Design review of the new landing page · Fridays at 10');
+  await alice.click('#topic-dialog button[value="save"]');
   const bob = await person('Bob');
   const carol = await person('Carol');
   const dave = await person('Dave');
-  await say(bob, 'Morning! The new landing page is up on staging.');
+  const erin = await person('Maximilian Castellanos-Whitford');
+  await alice.click('#members li button:text("Bob")');
+  await alice.click('#member-menu button:text("Make moderator")');
+  await say(bob, 'Morning! The new landing page is up on **staging**: https://staging.example.com/');
   await say(carol, 'Looks great. The room link button is much easier to find now.');
   await say(carol, 'One thing: on my phone the member list covered the composer.');
-  await say(alice, 'Good catch, I moved it behind the "Members" button on small screens.');
-  await say(alice, 'Try it again?\nIt should slide in from the right.');
+  // Alice answers Carol's message
+  const carolsLast = alice.locator('#events li.msg', { hasText: 'member list covered' });
+  await carolsLast.hover();
+  await carolsLast.getByRole('button', { name: 'Reply', exact: true }).click();
+  await say(
+    alice,
+    'Good catch, I moved it behind the `Members` button on small screens:\n- it slides in from the right\n- a tap beside it closes it',
+  );
+  const first = bob.locator('#events li.msg', { hasText: 'staging' });
+  for (const p of [carol, alice]) {
+    const item = p.locator('#events li.msg', { hasText: 'staging' });
+    await item.hover();
+    await item.getByRole('button', { name: 'React with 🎉', exact: true }).click();
+  }
+  await first.waitFor();
   await dave.context().close();
-  await say(bob, 'Shipping it after lunch then.');
+  await erin.context().close();
+  await bob.fill('#text', '@Car');
+  await bob.keyboard.press('Enter');
+  await bob.type('#text', 'can you check it on your phone before lunch?');
+  await bob.press('#text', 'Enter');
+  await bob.waitForFunction(() => document.querySelectorAll('#pending li').length === 0);
   await bob.click('#members li button:text("Alice")');
+  await bob.click('#member-menu button:text("Send a private message")');
   await say(bob, 'Can you review my PR before that?');
   await carol.fill('#text', 'Checking on my phone now');
   await carol.type('#text', '…');
-  await alice.waitForSelector('#typing:text("Carol is typing…")');
+  await alice.waitForSelector('#typing:text("Carol is typing…")', { timeout: 5000 }).catch(async (e) => {
+    await alice.screenshot({ path: '/tmp/alice.png' });
+    await carol.screenshot({ path: '/tmp/carol.png' });
+    throw e;
+  });
+  await alice.mouse.move(0, 0);
   await shoot(alice, 'room-desktop');
 
-  await alice.setViewportSize({ width: 360, height: 740 });
-  await carol.waitForTimeout(2100); // typing goes out at most every 2 s
-  await carol.type('#text', '.');
-  await alice.waitForSelector('#typing:text("Carol is typing…")');
-  await shoot(alice, 'room-phone');
+  await carol.setViewportSize({ width: 360, height: 740 });
+  await carol.waitForTimeout(300);
+  await shoot(carol, 'room-phone');
+  await carol.click('#members-toggle');
+  await carol.waitForTimeout(300);
+  await shoot(carol, 'room-phone-members');
 
   const landing = await alice.context().newPage();
   await landing.setViewportSize({ width: 360, height: 740 });

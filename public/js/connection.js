@@ -5,6 +5,13 @@ const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 /** The close of a kicked (or banned) member. */
 const CLOSE_KICKED = 4003;
+/**
+ * How long a frame that the server answers (a message, an edit, a private message) may go
+ * without any frame coming back before the connection counts as dead: a server that went
+ * silent, or a network that drops packets without closing anything. The page cannot see the
+ * WebSocket's pings, so this is how it notices at once rather than at the next ping timeout.
+ */
+export const SILENT_MS = 5000;
 
 /**
  * @typedef {'connecting' | 'open' | 'reconnecting' | 'offline' | 'removed'} ConnectionState
@@ -28,6 +35,8 @@ export class RoomConnection {
   #offline = false;
   /** @type {ConnectionOptions} */
   #opts;
+  /** Set while an answer is awaited; any frame clears it. @type {ReturnType<typeof setTimeout> | undefined} */
+  #silence;
 
   /** @param {ConnectionOptions} options */
   constructor(options) {
@@ -51,6 +60,8 @@ export class RoomConnection {
     this.#socket = socket;
     this.#opts.onState(this.#attempt === 0 ? 'connecting' : 'reconnecting');
     socket.onmessage = (e) => {
+      clearTimeout(this.#silence);
+      this.#silence = undefined;
       /** @type {import('./types.js').ServerFrame} */
       let frame;
       try {
@@ -67,6 +78,8 @@ export class RoomConnection {
     socket.onclose = (e) => {
       if (this.#socket !== socket || this.#stopped) return;
       this.#socket = null;
+      clearTimeout(this.#silence);
+      this.#silence = undefined;
       if (e.code === CLOSE_KICKED) {
         // kicked or banned: coming back at once would only be refused again
         this.#stopped = true;
@@ -81,7 +94,32 @@ export class RoomConnection {
   send(frame) {
     if (!this.#socket || this.#socket.readyState !== WebSocket.OPEN) return false;
     this.#socket.send(JSON.stringify(frame));
+    const answered =
+      frame.type === 'message' || frame.type === 'direct' || (frame.type === 'edit' && frame.clientMsgId);
+    if (answered && this.#silence === undefined) {
+      const socket = this.#socket;
+      this.#silence = setTimeout(() => this.#wentSilent(socket), SILENT_MS);
+    }
     return true;
+  }
+
+  /** Nothing came back in time: drop this socket without waiting for its close, and reconnect. @param {WebSocket} socket */
+  #wentSilent(socket) {
+    this.#silence = undefined;
+    if (this.#socket !== socket || this.#stopped) return;
+    this.#socket = null;
+    socket.onclose = null;
+    socket.onmessage = null;
+    socket.close();
+    this.#attempt = Math.max(this.#attempt, 1);
+    this.#scheduleRetry();
+  }
+
+  /** After a kick or a ban: the user asks to come back. */
+  rejoin() {
+    this.#stopped = false;
+    this.#attempt = 1;
+    this.connect();
   }
 
   /** Try again now (the user asked, or the network came back). */
@@ -101,6 +139,8 @@ export class RoomConnection {
     clearTimeout(this.#retryTimer);
     const socket = this.#socket;
     this.#socket = null;
+    clearTimeout(this.#silence);
+    this.#silence = undefined;
     if (socket) {
       socket.onclose = null;
       socket.onmessage = null;

@@ -17,9 +17,10 @@ const go = (room) => {
 
 form.addEventListener('submit', (e) => {
   e.preventDefault();
-  const room = canonicalRoom(input.value);
+  // "Team Lunch" opens #team-lunch: spaces become dashes (the server lower-cases names)
+  const room = canonicalRoom(input.value.trim().replace(/\s+/gu, '-'));
   if (!room.ok) {
-    error.textContent = `Use 1 to ${ROOM_MAX} letters, digits, "-", "_" or ".".`;
+    error.textContent = `Use 1 to ${ROOM_MAX} letters or digits (and -, _ or .): ${room.reason}.`;
     input.setAttribute('aria-invalid', 'true');
     input.focus();
     return;

@@ -1,9 +1,10 @@
 // The room page: connection, members, typing, composer with its outbox, scrollback, attention.
 import { RoomConnection } from './connection.js';
-import { canonicalDisplayName, codePoints, TEXT_MAX } from './rules.js';
+import { pickEmoji } from './emoji-picker.js';
+import { canonicalDisplayName, codePoints, isChoiceOf, MENTIONS_MAX, nameKey, TEXT_MAX, TOPIC_MAX } from './rules.js';
 import { SearchBox } from './search-box.js';
 import * as storage from './storage.js';
-import { Timeline } from './timeline.js';
+import { fullTime, Timeline } from './timeline.js';
 import { Uploads } from './uploads.js';
 
 const TYPING_SEND_EVERY_MS = 2000;
@@ -42,15 +43,20 @@ const ui = {
   dmChip: byId('dm-chip'),
   dmName: byId('dm-name'),
   dmCancel: /** @type {HTMLButtonElement} */ (byId('dm-cancel')),
+  dmPin: /** @type {HTMLInputElement} */ (byId('dm-pin')),
+  mentionList: /** @type {HTMLUListElement} */ (byId('mention-list')),
   members: byId('members'),
   memberCount: byId('member-count'),
   onlineCount: byId('online-count'),
   membersPanel: byId('members-panel'),
   membersToggle: /** @type {HTMLButtonElement} */ (byId('members-toggle')),
+  membersClose: /** @type {HTMLButtonElement} */ (byId('members-close')),
+  nameError: byId('name-error'),
   nameForm: /** @type {HTMLFormElement} */ (byId('name-form')),
   nameInput: /** @type {HTMLInputElement} */ (byId('name')),
   copyLink: /** @type {HTMLButtonElement} */ (byId('copy-link')),
   alerts: /** @type {HTMLButtonElement} */ (byId('alerts')),
+  alertsLabel: byId('alerts-label'),
   announcer: byId('announcer'),
   nameDialog: /** @type {HTMLDialogElement} */ (byId('name-dialog')),
   nameDialogForm: /** @type {HTMLFormElement} */ (byId('name-dialog-form')),
@@ -68,6 +74,22 @@ const ui = {
   modeChip: byId('mode-chip'),
   modeText: byId('mode-text'),
   modeCancel: /** @type {HTMLButtonElement} */ (byId('mode-cancel')),
+  emojiDialog: /** @type {HTMLDialogElement} */ (byId('emoji-dialog')),
+  emojiSlot: byId('emoji-slot'),
+  topic: byId('topic'),
+  topicEdit: /** @type {HTMLButtonElement} */ (byId('topic-edit')),
+  topicDialog: /** @type {HTMLDialogElement} */ (byId('topic-dialog')),
+  topicForm: /** @type {HTMLFormElement} */ (byId('topic-form')),
+  topicInput: /** @type {HTMLInputElement} */ (byId('topic-input')),
+  topicCounter: byId('topic-counter'),
+  memberMenu: byId('member-menu'),
+  kickDialog: /** @type {HTMLDialogElement} */ (byId('kick-dialog')),
+  kickForm: /** @type {HTMLFormElement} */ (byId('kick-form')),
+  kickTitle: byId('kick-title'),
+  removed: byId('removed'),
+  removedTitle: byId('removed-title'),
+  removedText: byId('removed-text'),
+  rejoin: /** @type {HTMLButtonElement} */ (byId('rejoin')),
 };
 
 const uploads = new Uploads(ui.uploads, room, () => renderCounter());
@@ -90,6 +112,17 @@ const state = {
   /** The message the next one answers, or the own message being edited. @type {import('./types.js').MessageEvent | null} */
   replyTo: null,
   /** @type {import('./types.js').MessageEvent | null} */ editing: null,
+  topic: '',
+  /** Why this page is out of the room (a kick or a ban), once it is. @type {{ by: string | null, until: string } | null} */
+  removal: null,
+  /** The member whose menu is open, and who is being kicked. @type {import('./types.js').Member | null} */
+  menuFor: null,
+  /** @type {import('./types.js').Member | null} */ kicking: null,
+  /** Unread messages that mention this member (or are private to it) while the tab is hidden. */
+  unreadMentions: 0,
+  /** The autocomplete of `@`: the members offered and the one chosen by the arrows. @type {{ start: number, members: import('./types.js').Member[], active: number } | null} */
+  mention: null,
+  /** The name last asked for in the name form. @type {string | null} */ renaming: null,
 };
 
 const timeline = new Timeline(
@@ -104,6 +137,11 @@ const timeline = new Timeline(
     canModerate: () => state.me !== null && state.roles[state.me.id] !== undefined,
     nameOf: (id) => state.members.get(id)?.name ?? 'someone who left',
     onAction: (action, message, arg) => messageAction(action, message, arg),
+    onReplyPrivately: (from) => {
+      const member = state.members.get(from.id);
+      if (member) setDmTarget(member);
+      else timeline.addNotice(`${from.name} is not in the room now: a private message cannot reach them.`);
+    },
   },
 );
 
@@ -113,15 +151,14 @@ const connection = new RoomConnection({
   since: () => state.lastSeq,
   onFrame: handleFrame,
   onState: (s, retryInMs) => {
+    if (s === 'removed') return showRemoved();
     ui.banner.hidden = s === 'open' || (s === 'connecting' && state.lastSeq === null);
     ui.banner.textContent =
-      s === 'removed'
-        ? 'You were removed from this room by its owner or a moderator.'
-        : s === 'offline'
-          ? 'You are offline. What you write waits here and goes out when the network is back.'
-          : s === 'reconnecting'
-            ? `Reconnecting…${retryInMs ? ` (retrying in ${Math.ceil(retryInMs / 1000)} s)` : ''}`
-            : 'Connecting…';
+      s === 'offline'
+        ? 'You are offline. What you write waits here and goes out when the network is back.'
+        : s === 'reconnecting'
+          ? `Reconnecting…${retryInMs ? ` (retrying in ${Math.ceil(retryInMs / 1000)} s)` : ''}`
+          : 'Connecting…';
     document.body.classList.toggle('offline', s !== 'open');
     if (s !== 'open')
       for (const entry of state.outbox) timeline.setPendingStatus(entry.clientMsgId, 'waiting for connection');
@@ -162,8 +199,11 @@ function welcome(frame) {
   state.welcomeSeq = frame.seq;
   state.members = new Map(frame.members.map((m) => [m.id, m]));
   state.roles = { ...frame.roles };
+  setTopic(frame.topic ?? '');
   // the history shows messages as they are at the welcome's seq
   for (const event of frame.history) applyEvent(event, false, frame.seq);
+  // private conversations of this member, kept by the server
+  for (const d of frame.directs ?? []) direct(d, false);
   timeline.refresh();
   if (state.lastSeq === null || frame.seq > state.lastSeq) state.lastSeq = frame.seq;
   if (resumedFrom === null) {
@@ -176,7 +216,8 @@ function welcome(frame) {
   renderMembers();
   renderLogTop();
   const wanted = storage.displayName();
-  if (wanted && wanted !== frame.you.name) connection.send({ type: 'rename', name: wanted });
+  // the server may have made it `Alice (2)` (someone present is Alice): keep that
+  if (wanted && !isChoiceOf(frame.you.name, wanted)) connection.send({ type: 'rename', name: wanted });
   if (!wanted) storage.setDisplayName(frame.you.name);
   ui.nameInput.value = storage.displayName();
   flushOutbox();
@@ -194,16 +235,26 @@ function applyEvent(event, live, asOf) {
     if (now && live) announceChange(event);
     return;
   }
-  if (event.type === 'role') {
-    if (event.role === 'moderator') state.roles[event.member.id] = 'moderator';
-    else delete state.roles[event.member.id];
+  if (event.type === 'role' || event.type === 'topic' || event.type === 'kick') {
+    const isNew = timeline.addEvent(event, { own: false, live, asOf: asOf ?? event.seq });
     if (state.lastSeq !== null && event.seq > state.lastSeq && live) state.lastSeq = event.seq;
-    timeline.refresh();
-    return;
-  }
-  if (event.type !== 'message' && event.type !== 'join' && event.type !== 'leave' && event.type !== 'rename') {
-    // the topic and kicks are shown by the v2 page; a reload shows their effect
-    if (state.lastSeq !== null && event.seq > state.lastSeq && live) state.lastSeq = event.seq;
+    if (!live || !isNew) return; // a read: the welcome's topic and roles are the present ones
+    if (event.type === 'role') {
+      if (event.role === 'moderator') state.roles[event.member.id] = 'moderator';
+      else delete state.roles[event.member.id];
+      timeline.refresh();
+      renderMembers();
+      announce(
+        `${event.by.name} made ${event.member.name} ${event.role === 'moderator' ? 'a moderator' : 'a member again'}`,
+      );
+    } else if (event.type === 'topic') {
+      setTopic(event.text);
+      announce(event.text ? `${event.by.name} set the topic: ${event.text}` : `${event.by.name} cleared the topic`);
+    } else if (state.me && event.member.id === state.me.id) {
+      state.removal = { by: event.by.name, until: event.until };
+    } else {
+      announce(`${event.by.name} removed ${event.member.name}`);
+    }
     return;
   }
   const own = state.me !== null && event.type === 'message' && event.from.id === state.me.id;
@@ -213,29 +264,48 @@ function applyEvent(event, live, asOf) {
   if (!isNew || !live) return;
   if (event.type === 'message') {
     clearTyping(event.from.id);
-    if (!own) attention(event.from.name, event.text, false);
+    if (!own)
+      attention(event.from.name, event.text, {
+        isPrivate: false,
+        mentionsMe: state.me !== null && (event.mentions ?? []).includes(state.me.id),
+      });
   } else if (event.type === 'leave') {
     state.members.delete(event.member.id);
     clearTyping(event.member.id);
     renderMembers();
   } else {
     state.members.set(event.member.id, event.member);
-    if (state.me && event.member.id === state.me.id) state.me = event.member;
+    if (state.me && event.member.id === state.me.id) {
+      state.me = event.member;
+      ui.nameError.textContent = '';
+      ui.nameInput.removeAttribute('aria-invalid');
+    }
     renderMembers();
   }
 }
 
-/** @param {import('./types.js').DirectFrameOut} frame */
-function direct(frame) {
+/** @param {import('./types.js').DirectFrameOut} frame @param {boolean} [live] */
+function direct(frame, live = true) {
   const own = state.me !== null && frame.from.id === state.me.id;
   if (own && frame.clientMsgId) acknowledged(frame.clientMsgId);
-  timeline.addDirect(frame, own);
-  if (!own) attention(frame.from.name, frame.text, true);
+  if (!timeline.addDirect(frame, own, live)) return;
+  if (!own && live) attention(frame.from.name, frame.text, { isPrivate: true, mentionsMe: false });
 }
 
 /** @param {import('./types.js').ErrorFrameOut} frame */
 function refused(frame) {
+  if (frame.code === 'banned') {
+    state.removal = { by: state.removal?.by ?? null, until: frame.until ?? new Date().toISOString() };
+    return; // the close that follows shows it
+  }
   const entry = state.outbox.find((e) => e.clientMsgId === frame.clientMsgId);
+  if (!entry && frame.code === 'name_taken') {
+    // the name form says why; the name stays what it was
+    ui.nameError.textContent = `Someone here is already called “${state.renaming ?? 'that'}”: choose another name.`;
+    ui.nameInput.setAttribute('aria-invalid', 'true');
+    if (state.me) storage.setDisplayName(state.me.name);
+    return;
+  }
   if (!entry) {
     timeline.addNotice(frame.message);
     return;
@@ -352,7 +422,7 @@ function gapAfter(/** @type {number} */ after, /** @type {number} */ before) {
 // ---------------------------------------------------------------- replies, edits, deletion, reactions
 
 /**
- * @param {'reply' | 'edit' | 'delete' | 'react' | 'quote'} action
+ * @param {'reply' | 'edit' | 'delete' | 'react' | 'quote' | 'picker'} action
  * @param {import('./types.js').MessageEvent} message
  * @param {string} [emoji]
  */
@@ -376,6 +446,11 @@ function messageAction(action, message, emoji) {
       (message.reactions ?? []).some((r) => r.emoji === emoji && r.members.includes(state.me?.id ?? ''));
     if (!connection.send({ type: 'react', id: message.id, emoji, on: !mine }))
       timeline.addNotice('Not connected: try again.');
+  } else if (action === 'picker') {
+    pickEmoji(ui.emojiDialog, ui.emojiSlot, (chosen) => messageAction('react', message, chosen)).catch((err) => {
+      timeline.addNotice('The emoji picker could not be loaded; the quick reactions still work.');
+      console.error('loading the emoji picker failed', err);
+    });
   } else if (action === 'quote' && message.replyTo) {
     void showOriginal(message.replyTo.id);
   }
@@ -423,6 +498,141 @@ function announceChange(change) {
   else announce(`${change.from.name} ${change.on ? 'reacted with' : 'took back'} ${change.emoji}`);
 }
 
+// ---------------------------------------------------------------- mentions
+
+/** The ids of the members present whose `@name` the text holds, in the order they appear. @param {string} text */
+function mentionedIn(text) {
+  const lower = nameKey(text);
+  /** @type {Array<[number, string]>} */
+  const found = [];
+  for (const m of state.members.values()) {
+    if (state.me && m.id === state.me.id) continue;
+    const at = mentionAt(lower, nameKey(m.name));
+    if (at !== -1) found.push([at, m.id]);
+  }
+  return found
+    .sort((a, b) => a[0] - b[0])
+    .slice(0, MENTIONS_MAX)
+    .map(([, id]) => id);
+}
+
+/** Where `@name` stands in the text as a whole name (not the start of a longer one), or -1. @param {string} text @param {string} name */
+function mentionAt(text, name) {
+  for (let i = text.indexOf(`@${name}`); i !== -1; i = text.indexOf(`@${name}`, i + 1)) {
+    const after = text.slice(i + 1 + name.length, i + 2 + name.length);
+    if (!/[\p{L}\p{N}\p{M}]/u.test(after)) return i;
+  }
+  return -1;
+}
+
+/** The `@word` being typed just before the caret, if any. */
+function mentionQuery() {
+  const caret = ui.text.selectionStart;
+  if (caret !== ui.text.selectionEnd) return null;
+  const before = ui.text.value.slice(0, caret);
+  const match = /(?:^|\s)@([^\s@]{0,32})$/u.exec(before);
+  if (!match) return null;
+  return { start: caret - /** @type {string} */ (match[1]).length - 1, query: nameKey(match[1] ?? '') };
+}
+
+/** Offer the members whose name starts with (or holds) what follows `@`. */
+function suggestMentions() {
+  const typed = state.dmTarget ? null : mentionQuery();
+  const members = typed
+    ? [...state.members.values()]
+        .filter((m) => !(state.me && m.id === state.me.id) && nameKey(m.name).includes(typed.query))
+        .sort(
+          (a, b) =>
+            Number(!nameKey(a.name).startsWith(typed.query)) - Number(!nameKey(b.name).startsWith(typed.query)) ||
+            a.name.localeCompare(b.name),
+        )
+        .slice(0, 8)
+    : [];
+  if (!typed || members.length === 0) return closeMentions();
+  state.mention = { start: typed.start, members, active: 0 };
+  renderMentions();
+}
+
+function renderMentions() {
+  const m = state.mention;
+  if (!m) return;
+  ui.mentionList.replaceChildren(
+    ...m.members.map((member, i) => {
+      const li = document.createElement('li');
+      li.id = `mention-${i}`;
+      li.setAttribute('role', 'option');
+      li.setAttribute('aria-selected', String(i === m.active));
+      li.textContent = member.name;
+      // pick on pointer down, before the textarea loses the focus
+      li.addEventListener('mousedown', (e) => {
+        e.preventDefault();
+        pickMention(i);
+      });
+      return li;
+    }),
+  );
+  ui.mentionList.hidden = false;
+  ui.text.setAttribute('aria-controls', 'mention-list');
+  ui.text.setAttribute('aria-activedescendant', `mention-${m.active}`);
+}
+
+function closeMentions() {
+  state.mention = null;
+  ui.mentionList.hidden = true;
+  ui.text.removeAttribute('aria-controls');
+  ui.text.removeAttribute('aria-activedescendant');
+}
+
+/** Arrows move in the list, Enter or Tab picks, Escape closes it. @param {KeyboardEvent} e @returns {boolean} handled */
+function mentionKey(e) {
+  const m = /** @type {NonNullable<typeof state.mention>} */ (state.mention);
+  if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+    m.active = (m.active + (e.key === 'ArrowDown' ? 1 : m.members.length - 1)) % m.members.length;
+    renderMentions();
+  } else if ((e.key === 'Enter' || e.key === 'Tab') && !e.isComposing) {
+    pickMention(m.active);
+  } else if (e.key === 'Escape') {
+    closeMentions();
+  } else {
+    return false;
+  }
+  e.preventDefault();
+  return true;
+}
+
+/** Put `@Name ` in place of the `@…` being typed. @param {number} index */
+function pickMention(index) {
+  const m = state.mention;
+  const member = m?.members[index];
+  if (!m || !member) return;
+  const value = ui.text.value;
+  const end = ui.text.selectionStart;
+  const inserted = `@${member.name} `;
+  ui.text.value = value.slice(0, m.start) + inserted + value.slice(end);
+  const caret = m.start + inserted.length;
+  ui.text.setSelectionRange(caret, caret);
+  closeMentions();
+  renderCounter();
+  announce(`${member.name} will be mentioned`);
+}
+
+/** The member menu's "Mention": `@Name ` at the caret. @param {import('./types.js').Member} member */
+function insertMention(member) {
+  setDmTarget(null);
+  const value = ui.text.value;
+  const at = ui.text.selectionStart ?? value.length;
+  const space = at > 0 && !/\s/.test(value[at - 1] ?? '') ? ' ' : '';
+  ui.text.value = `${value.slice(0, at)}${space}@${member.name} ${value.slice(at)}`;
+  const caret = at + space.length + member.name.length + 2;
+  ui.text.focus();
+  ui.text.setSelectionRange(caret, caret);
+  renderCounter();
+  closeMobileDrawer();
+}
+
+ui.text.addEventListener('blur', () => closeMentions());
+ui.text.addEventListener('click', () => suggestMentions());
+
 // ---------------------------------------------------------------- outbox
 
 /** @param {string} text */
@@ -433,6 +643,8 @@ function submit(text, files = /** @type {import('./types.js').ChatFile[]} */ ([]
   else {
     if (files.length > 0) entry.files = files;
     if (state.replyTo) entry.replyTo = state.replyTo.id;
+    const mentions = mentionedIn(text);
+    if (mentions.length > 0) entry.mentions = mentions;
   }
   state.outbox.push(entry);
   storage.saveOutbox(room, state.outbox);
@@ -452,6 +664,7 @@ function sendEntry(entry) {
         clientMsgId: entry.clientMsgId,
         ...(entry.files ? { files: entry.files.map((f) => f.id) } : {}),
         ...(entry.replyTo ? { replyTo: entry.replyTo } : {}),
+        ...(entry.mentions ? { mentions: entry.mentions } : {}),
       };
   if (connection.send(frame)) timeline.setPendingStatus(entry.clientMsgId, 'sending…');
 }
@@ -479,24 +692,35 @@ function removeFromOutbox(clientMsgId) {
 
 // ---------------------------------------------------------------- members, typing, attention
 
+/** The role a member has here, for the member list and the menus. @param {string} id @returns {'owner' | 'moderator' | 'member'} */
+const roleOf = (id) => state.roles[id] ?? 'member';
+const iModerate = () => state.me !== null && roleOf(state.me.id) !== 'member';
+
 function renderMembers() {
   const members = [...state.members.values()].sort((a, b) => a.name.localeCompare(b.name));
+  closeMemberMenu(false);
   ui.members.replaceChildren(
     ...members.map((m) => {
       const li = document.createElement('li');
+      li.className = 'member';
+      li.dataset.id = m.id;
       const isMe = state.me !== null && m.id === state.me.id;
+      const name = document.createElement(isMe ? 'span' : 'button');
+      name.className = 'member-name';
+      name.textContent = m.name;
+      name.title = m.name;
+      if (name instanceof HTMLButtonElement) {
+        name.type = 'button';
+        name.setAttribute('aria-expanded', 'false');
+        name.setAttribute('aria-controls', 'member-menu');
+        name.addEventListener('click', () => openMemberMenu(m, name));
+      }
+      li.append(name);
+      const role = roleOf(m.id);
+      if (role !== 'member') li.append(tag(`role ${role}`, role === 'owner' ? 'owner' : 'mod', `(${role})`));
       if (isMe) {
-        const span = document.createElement('span');
-        span.textContent = `${m.name} (you)`;
-        li.append(span);
-        li.className = 'me';
-      } else {
-        const button = document.createElement('button');
-        button.type = 'button';
-        button.textContent = m.name;
-        button.title = `Send ${m.name} a private message`;
-        button.addEventListener('click', () => setDmTarget(m));
-        li.append(button);
+        li.classList.add('me');
+        li.append(tag('you', '(you)'));
       }
       return li;
     }),
@@ -504,6 +728,129 @@ function renderMembers() {
   ui.memberCount.textContent = String(members.length);
   ui.onlineCount.textContent = String(members.length);
   if (state.dmTarget && !state.members.has(state.dmTarget.id)) setDmTarget(null);
+  renderTopic();
+}
+
+/** A small label; `spoken` replaces its text for screen readers. @param {string} className @param {string} text @param {string} [spoken] */
+function tag(className, text, spoken) {
+  const span = document.createElement('span');
+  span.className = `tag ${className}`;
+  span.textContent = text;
+  if (spoken) {
+    span.setAttribute('aria-hidden', 'true');
+    const said = document.createElement('span');
+    said.className = 'sr-only';
+    said.textContent = spoken;
+    const both = document.createElement('span');
+    both.append(span, said);
+    return both;
+  }
+  return span;
+}
+
+/**
+ * A member's menu, under their name: a private message, a mention, and what one's role allows
+ * (moderator role, removal). Escape, a click elsewhere or a choice closes it.
+ * @param {import('./types.js').Member} member @param {HTMLButtonElement} opener
+ */
+function openMemberMenu(member, opener) {
+  const wasOpen = state.menuFor?.id === member.id;
+  closeMemberMenu(false);
+  if (wasOpen) return;
+  state.menuFor = member;
+  opener.setAttribute('aria-expanded', 'true');
+  const menu = ui.memberMenu;
+  menu.setAttribute('aria-label', `Actions for ${member.name}`);
+  /** @param {string} text @param {() => void} run @param {string} [className] */
+  const item = (text, run, className) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = className ?? 'ghost';
+    b.textContent = text;
+    b.addEventListener('click', () => {
+      closeMemberMenu(false);
+      run();
+    });
+    return b;
+  };
+  const items = [
+    item('Send a private message', () => setDmTarget(member)),
+    item('Mention', () => insertMention(member)),
+  ];
+  const myRole = state.me ? roleOf(state.me.id) : 'member';
+  const theirRole = roleOf(member.id);
+  if (myRole === 'owner' && theirRole !== 'owner') {
+    const next = theirRole === 'moderator' ? 'member' : 'moderator';
+    items.push(
+      item(next === 'moderator' ? 'Make moderator' : 'Remove moderator role', () => {
+        if (!connection.send({ type: 'role', member: member.id, role: next }))
+          timeline.addNotice('Not connected: try again.');
+      }),
+    );
+  }
+  if (myRole === 'owner' ? theirRole !== 'owner' : myRole === 'moderator' && theirRole === 'member')
+    items.push(item('Remove from room…', () => openKick(member), 'ghost danger-text'));
+  menu.replaceChildren(...items);
+  opener.closest('li')?.after(menu);
+  menu.hidden = false;
+  items[0]?.focus();
+}
+
+/** @param {boolean} refocus give the focus back to the name the menu was for */
+function closeMemberMenu(refocus) {
+  if (ui.memberMenu.hidden) return;
+  const id = state.menuFor?.id;
+  state.menuFor = null;
+  ui.memberMenu.hidden = true;
+  const opener = ui.members.querySelector(`li[data-id="${CSS.escape(id ?? '')}"] button.member-name`);
+  opener?.setAttribute('aria-expanded', 'false');
+  if (refocus && opener instanceof HTMLElement) opener.focus();
+}
+
+/** @param {import('./types.js').Member} member */
+function openKick(member) {
+  state.kicking = member;
+  ui.kickTitle.textContent = `Remove ${member.name} from #${room}`;
+  ui.kickForm.reset();
+  ui.kickDialog.showModal();
+}
+
+function renderTopic() {
+  ui.topic.textContent = state.topic;
+  ui.topic.title = state.topic;
+  ui.topic.hidden = state.topic === '';
+  ui.topicEdit.hidden = !iModerate();
+  ui.topicEdit.textContent = state.topic ? 'Edit topic' : 'Add a topic';
+}
+
+/** @param {string} text */
+function setTopic(text) {
+  state.topic = text;
+  renderTopic();
+}
+
+/** Kicked or banned: the page says so and until when, and tries nothing until the user asks. */
+function showRemoved() {
+  const removal = state.removal ?? { by: null, until: new Date().toISOString() };
+  const until = Date.parse(removal.until);
+  const by = removal.by ? ` by ${removal.by}` : ' by its owner or a moderator';
+  const wait = until - Date.now();
+  ui.removedText.textContent =
+    wait > 1000
+      ? `You were removed${by}. You can come back after ${fullTime(removal.until)}.`
+      : `You were removed${by}. You can rejoin now.`;
+  ui.rejoin.disabled = wait > 1000;
+  if (wait > 1000 && wait < 2 ** 31)
+    setTimeout(() => {
+      ui.rejoin.disabled = false;
+      ui.removedText.textContent = `You were removed${by}. You can rejoin now.`;
+    }, wait);
+  ui.banner.hidden = true;
+  ui.removed.hidden = false;
+  document.body.classList.add('removed');
+  closeMemberMenu(false);
+  for (const dialog of [ui.kickDialog, ui.topicDialog]) if (dialog.open) dialog.close();
+  ui.removedTitle.focus();
 }
 
 /** @param {import('./types.js').Member | null} member */
@@ -511,10 +858,11 @@ function setDmTarget(member) {
   state.dmTarget = member;
   ui.dmChip.hidden = member === null;
   ui.dmName.textContent = member?.name ?? '';
+  if (!member) ui.dmPin.checked = false;
+  document.body.classList.toggle('private-mode', member !== null);
   ui.text.placeholder = member ? `Private message to ${member.name}…` : 'Write a message…';
   if (member) {
-    ui.membersPanel.classList.remove('open');
-    ui.membersToggle.setAttribute('aria-expanded', 'false');
+    closeMobileDrawer();
     ui.text.focus();
   }
 }
@@ -550,20 +898,36 @@ function renderTyping() {
 
 /**
  * A message from someone else: announce it to screen readers; while the tab is hidden count it in
- * the title and, when the user turned alerts on, notify.
- * @param {string} name @param {string} text @param {boolean} isPrivate
+ * the title and alert: for every message when alerts are on for all, and always for a message
+ * that mentions this member or is private to it. An alert is a notification where the browser
+ * allows them, else a short sound.
+ * @param {string} name @param {string} text @param {{ isPrivate: boolean, mentionsMe: boolean }} how
  */
-function attention(name, text, isPrivate) {
-  ui.announcer.textContent = `${isPrivate ? 'Private message from ' : ''}${name}: ${text.slice(0, 200)}`;
+function attention(name, text, { isPrivate, mentionsMe }) {
+  const prefix = isPrivate ? 'Private message from ' : mentionsMe ? 'You were mentioned by ' : '';
+  ui.announcer.textContent = `${prefix}${name}: ${text.slice(0, 200)}`;
   if (!document.hidden) return;
   state.unread++;
-  document.title = `(${state.unread}) ${baseTitle}`;
-  if (!storage.alertsOn()) return;
-  if ('Notification' in window && Notification.permission === 'granted') {
-    new Notification(`${name} in #${room}`, { body: text.slice(0, 140), tag: `roomchat-${room}` });
+  if (isPrivate || mentionsMe) state.unreadMentions++;
+  renderTitle();
+  if (!(isPrivate || mentionsMe || storage.alertsOn())) return;
+  if (notificationsAllowed()) {
+    const title = isPrivate
+      ? `${name} (private) in #${room}`
+      : mentionsMe
+        ? `${name} mentioned you in #${room}`
+        : `${name} in #${room}`;
+    new Notification(title, { body: text.slice(0, 140), tag: `roomchat-${room}` });
   } else {
     beep();
   }
+}
+
+const notificationsAllowed = () => 'Notification' in window && Notification.permission === 'granted';
+
+function renderTitle() {
+  const mentions = state.unreadMentions > 0 ? '@ ' : '';
+  document.title = state.unread > 0 ? `${mentions}(${state.unread}) ${baseTitle}` : baseTitle;
 }
 
 function beep() {
@@ -582,10 +946,19 @@ function beep() {
   }
 }
 
+/**
+ * Alerts for every message, or only for mentions and private messages (always on). Where the
+ * browser refuses notifications the alert is a sound, and the button says so.
+ */
 function renderAlerts() {
-  const on = storage.alertsOn();
-  ui.alerts.setAttribute('aria-pressed', String(on));
-  ui.alerts.textContent = on ? 'Alerts on' : 'Alerts off';
+  const all = storage.alertsOn();
+  const sound = !notificationsAllowed();
+  ui.alertsLabel.textContent = `${sound ? 'Sound' : 'Alerts'}: ${all ? 'all' : 'mentions'}`;
+  ui.alerts.title =
+    (all ? 'Alerts for every message' : 'Alerts only for mentions and private messages') +
+    (sound
+      ? `. ${'Notification' in window && Notification.permission === 'denied' ? 'Notifications are blocked for this site, so' : 'Without notifications'} an alert is a short sound.`
+      : '. Press to change.');
 }
 
 function renderLogTop() {
@@ -626,6 +999,8 @@ ui.composer.addEventListener('submit', (e) => {
   }
   submit(text, files);
   if (state.replyTo) setMode({});
+  // a private message ends private mode, unless the user pinned it
+  if (state.dmTarget && !ui.dmPin.checked) setDmTarget(null);
   uploads.clear();
   // the others stop showing us as typing when the message arrives: announce the next burst at once
   state.lastTypingSent = 0;
@@ -635,9 +1010,16 @@ ui.composer.addEventListener('submit', (e) => {
 });
 
 ui.text.addEventListener('keydown', (e) => {
+  if (state.mention && mentionKey(e)) return;
   if (e.key === 'Escape' && (state.replyTo || state.editing)) {
     e.preventDefault();
     setMode({});
+    return;
+  }
+  if (e.key === 'Escape' && state.dmTarget) {
+    e.preventDefault();
+    setDmTarget(null);
+    announce('Private mode ended: messages go to the room.');
     return;
   }
   // Up in an empty composer edits one's last message
@@ -659,6 +1041,7 @@ ui.text.addEventListener('keydown', (e) => {
 ui.text.addEventListener('input', () => {
   renderCounter();
   autosize();
+  suggestMentions();
   const now = Date.now();
   if (ui.text.value.trim() && now - state.lastTypingSent > TYPING_SEND_EVERY_MS && !state.dmTarget) {
     if (connection.send({ type: 'typing' })) state.lastTypingSent = now;
@@ -723,35 +1106,122 @@ ui.pill.addEventListener('click', () => {
 ui.nameForm.addEventListener('submit', (e) => {
   e.preventDefault();
   const checked = canonicalDisplayName(ui.nameInput.value);
-  if (!checked.ok) return;
+  if (!checked.ok) {
+    ui.nameError.textContent = `That name cannot be used: ${checked.reason}.`;
+    ui.nameInput.setAttribute('aria-invalid', 'true');
+    return;
+  }
   const name = checked.value;
+  ui.nameError.textContent = '';
+  ui.nameInput.removeAttribute('aria-invalid');
   storage.setDisplayName(name);
+  state.renaming = name;
   if (state.me && name !== state.me.name) connection.send({ type: 'rename', name });
 });
 
-ui.copyLink.addEventListener('click', async () => {
+/** Copy the room's link; the button says it worked for 2 s. @param {HTMLButtonElement} button */
+async function copyLink(button) {
   const link = `${location.origin}/?room=${encodeURIComponent(room)}`;
+  const text = button.querySelector('.label') ?? button;
+  const label = text.textContent;
   try {
     await navigator.clipboard.writeText(link);
-    ui.copyLink.textContent = 'Link copied';
+    text.textContent = 'Link copied';
+    announce('The link to this room is copied.');
   } catch {
     window.prompt('Copy this link:', link);
   }
   setTimeout(() => {
-    ui.copyLink.textContent = 'Copy link';
+    text.textContent = label;
   }, 2000);
-});
+}
+ui.copyLink.addEventListener('click', () => void copyLink(ui.copyLink));
+byId('invite').addEventListener('click', (e) => void copyLink(/** @type {HTMLButtonElement} */ (e.currentTarget)));
 
 ui.alerts.addEventListener('click', async () => {
-  const on = !storage.alertsOn();
-  storage.setAlerts(on);
-  if (on && 'Notification' in window && Notification.permission === 'default') await Notification.requestPermission();
+  const all = !storage.alertsOn();
+  storage.setAlerts(all);
   renderAlerts();
+  // the browser may ask; until it is answered (or if it never is) alerts are a sound
+  if (all && 'Notification' in window && Notification.permission === 'default') {
+    await Notification.requestPermission();
+    renderAlerts();
+  }
 });
 
+ui.topicEdit.addEventListener('click', () => {
+  ui.topicInput.value = state.topic;
+  renderTopicCounter();
+  ui.topicDialog.showModal();
+});
+function renderTopicCounter() {
+  const n = codePoints(ui.topicInput.value.trim());
+  ui.topicCounter.textContent = `${n} / ${TOPIC_MAX}`;
+  ui.topicInput.setAttribute('aria-invalid', String(n > TOPIC_MAX));
+}
+ui.topicInput.addEventListener('input', renderTopicCounter);
+ui.topicDialog.addEventListener('close', () => {
+  if (ui.topicDialog.returnValue !== 'save') return;
+  const text = ui.topicInput.value.trim();
+  if (codePoints(text) > TOPIC_MAX) return;
+  if (text !== state.topic && !connection.send({ type: 'topic', text }))
+    timeline.addNotice('Not connected: the topic was not changed.');
+});
+ui.kickDialog.addEventListener('close', () => {
+  const member = state.kicking;
+  state.kicking = null;
+  if (ui.kickDialog.returnValue !== 'kick' || !member) return;
+  const minutes = Number(new FormData(ui.kickForm).get('minutes') ?? 0);
+  if (!connection.send({ type: 'kick', member: member.id, minutes }))
+    timeline.addNotice('Not connected: nobody was removed.');
+});
+ui.memberMenu.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') {
+    e.preventDefault();
+    closeMemberMenu(true);
+  }
+});
+document.addEventListener('click', (e) => {
+  const target = /** @type {Node} */ (e.target);
+  if (
+    !ui.memberMenu.hidden &&
+    !ui.memberMenu.contains(target) &&
+    !(target instanceof Element && target.closest('.member-name'))
+  )
+    closeMemberMenu(false);
+});
+ui.rejoin.addEventListener('click', () => {
+  ui.removed.hidden = true;
+  document.body.classList.remove('removed');
+  state.removal = null;
+  connection.rejoin();
+  ui.text.focus();
+});
+
+// on a phone the member list is a drawer: its button, its × and a tap beside it close it
 ui.membersToggle.addEventListener('click', () => {
   const open = ui.membersPanel.classList.toggle('open');
   ui.membersToggle.setAttribute('aria-expanded', String(open));
+  if (open) ui.membersClose.focus();
+});
+function closeMobileDrawer(refocus = false) {
+  if (!ui.membersPanel.classList.contains('open')) return;
+  ui.membersPanel.classList.remove('open');
+  ui.membersToggle.setAttribute('aria-expanded', 'false');
+  if (refocus) ui.membersToggle.focus();
+}
+ui.membersClose.addEventListener('click', () => closeMobileDrawer(true));
+document.addEventListener('pointerdown', (e) => {
+  const target = /** @type {Node} */ (e.target);
+  if (
+    ui.membersPanel.classList.contains('open') &&
+    !ui.membersPanel.contains(target) &&
+    !ui.membersToggle.contains(target)
+  )
+    closeMobileDrawer();
+});
+ui.membersPanel.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && ui.memberMenu.hidden) closeMobileDrawer(true);
 });
 
 const searchBox = new SearchBox({
@@ -781,7 +1251,8 @@ ui.search.addEventListener('keydown', (e) => {
 document.addEventListener('visibilitychange', () => {
   if (document.hidden) return;
   state.unread = 0;
-  document.title = baseTitle;
+  state.unreadMentions = 0;
+  renderTitle();
 });
 
 window.addEventListener('online', () => connection.retryNow());
@@ -796,6 +1267,7 @@ for (const entry of state.outbox) timeline.addPending(entry, 'waiting for connec
 
 if (storage.displayName()) {
   connection.connect();
+  ui.text.focus();
 } else {
   // pick a name once; it is kept for every room
   ui.nameDialog.showModal();

@@ -41,7 +41,8 @@ export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '😢'
  *   me: () => import('./types.js').Member | null,
  *   canModerate: () => boolean,
  *   nameOf: (id: string) => string,
- *   onAction: (action: 'reply' | 'edit' | 'delete' | 'react' | 'quote', message: import('./types.js').MessageEvent, arg?: string) => void,
+ *   onAction: (action: 'reply' | 'edit' | 'delete' | 'react' | 'quote' | 'picker', message: import('./types.js').MessageEvent, arg?: string) => void,
+ *   onReplyPrivately: (from: import('./types.js').Member) => void,
  * }} MessageView
  */
 
@@ -58,6 +59,7 @@ export class Timeline {
   /** @type {Map<number, HTMLElement>} */ #bySeq = new Map();
   /** @type {Map<string, HTMLElement>} */ #pending = new Map();
   #directs = 0;
+  /** @type {Set<string>} */ #directIds = new Set();
   /** @type {() => void} */ #onNewBelow;
   /** @type {MessageView} */ #view;
   /** @type {Map<string, Shown>} */ #messages = new Map();
@@ -119,7 +121,7 @@ export class Timeline {
 
   /**
    * Show a logged event once, in seq order (the kinds this page shows).
-   * @param {Extract<import('./types.js').ChatEvent, { type: 'message' | 'join' | 'leave' | 'rename' }>} event
+   * @param {Extract<import('./types.js').ChatEvent, { type: 'message' | 'join' | 'leave' | 'rename' | 'topic' | 'role' | 'kick' }>} event
    * @param {{ own: boolean, live: boolean, asOf?: number }} how asOf: the seq the message's state
    *   is as of (a read's: the room's seq when it was read; live: its own)
    * @returns {boolean} false when it was shown already
@@ -133,8 +135,15 @@ export class Timeline {
     return true;
   }
 
-  /** @param {import('./types.js').DirectFrameOut} frame @param {boolean} own */
-  addDirect(frame, own) {
+  /**
+   * A direct message, once: live, after the latest event shown when it arrived; kept (a
+   * welcome's `directs`), after the last event shown that is older than it.
+   * @param {import('./types.js').DirectFrameOut} frame @param {boolean} own @param {boolean} live
+   * @returns {boolean} false when it was shown already
+   */
+  addDirect(frame, own, live) {
+    if (this.#directIds.has(frame.id)) return false;
+    this.#directIds.add(frame.id);
     const item = this.#messageItem(
       { type: 'message', room: '', seq: 0, id: frame.id, from: frame.from, text: frame.text, ts: frame.ts },
       own,
@@ -143,11 +152,28 @@ export class Timeline {
     item.classList.add('direct');
     const label = el('span', 'private', own ? `private to ${frame.to.name}` : 'private to you');
     item.querySelector('.meta')?.append(label);
+    if (!own) {
+      const bar = el('div', 'msg-actions');
+      bar.setAttribute('role', 'group');
+      bar.setAttribute('aria-label', `Actions on the private message of ${frame.from.name}`);
+      const reply = /** @type {HTMLButtonElement} */ (el('button', 'ghost', 'Reply privately'));
+      reply.type = 'button';
+      reply.addEventListener('click', () => this.#view.onReplyPrivately(frame.from));
+      bar.append(reply);
+      item.append(bar);
+    }
     item.dataset.direct = 'true';
-    // after the latest event at the time it arrived, after earlier direct messages
-    const order = (this.lastSeq ?? 0) + 0.5 + ++this.#directs / 1e6;
+    let after = this.lastSeq ?? 0;
+    if (!live) {
+      const at = Date.parse(frame.ts);
+      after = 0;
+      for (const [seq, shown] of this.#bySeq) if (Number(shown.dataset.at) <= at && seq > after) after = seq;
+      if (after === 0) after = Math.max(0, (this.firstSeq ?? 1) - 1);
+    }
+    const order = after + 0.5 + ++this.#directs / 1e6;
     item.dataset.order = String(order);
-    this.#place(item, order, true, own);
+    this.#place(item, order, live, own);
+    return true;
   }
 
   /** A message sent but not acknowledged. @param {import('./types.js').OutboxEntry} entry @param {string} status */
@@ -236,8 +262,12 @@ export class Timeline {
       before = node;
     }
     this.#list.insertBefore(item, before);
+    const next = /** @type {HTMLElement | null} */ (item.nextElementSibling);
     this.#regroup(item);
-    if (item.nextElementSibling) this.#regroup(/** @type {HTMLElement} */ (item.nextElementSibling));
+    if (next) this.#regroup(next);
+    this.#foldPresence(item.previousElementSibling);
+    this.#foldPresence(item);
+    this.#foldPresence(next);
     if (before !== null) {
       // inserted above the end (scrollback, a gap filled): keep what the reader looks at in place
       this.#scroller.scrollTop = topBefore + (this.#scroller.scrollHeight - heightBefore);
@@ -248,14 +278,26 @@ export class Timeline {
     }
   }
 
-  /** A message follows another of the same member within minutes: show it without the header. */
+  /**
+   * A message follows another of the same member within minutes: show it without the header. The
+   * first item of a day (local time) carries the day's separator.
+   */
   #regroup(/** @type {HTMLElement} */ item) {
     const prev = /** @type {HTMLElement | null} */ (item.previousElementSibling);
+    let prevDated = prev;
+    while (prevDated && !prevDated.dataset.at)
+      prevDated = /** @type {HTMLElement | null} */ (prevDated.previousElementSibling);
+    const day = item.dataset.at ? dayOf(Number(item.dataset.at)) : '';
+    const newDay = day !== '' && (prevDated?.dataset.at === undefined || dayOf(Number(prevDated.dataset.at)) !== day);
+    item.classList.toggle('new-day', newDay);
+    if (newDay) item.dataset.day = day;
+    else delete item.dataset.day;
     const grouped =
       item.classList.contains('msg') &&
       prev?.classList.contains('msg') === true &&
       prev.dataset.from === item.dataset.from &&
       prev.dataset.direct === item.dataset.direct &&
+      !newDay &&
       Math.abs(Number(item.dataset.at) - Number(prev.dataset.at)) < GROUP_WINDOW_MS;
     item.classList.toggle('grouped', grouped);
   }
@@ -289,10 +331,7 @@ export class Timeline {
     const me = this.#view.me();
     const meta = el('div', 'meta');
     meta.append(el('span', 'author', event.from.name));
-    const time = el('time', undefined, localTime(event.ts));
-    time.setAttribute('datetime', event.ts);
-    time.title = fullTime(event.ts);
-    meta.append(time);
+    meta.append(timeElement(event.ts));
     if (event.edited && !event.deleted) {
       const edited = el('span', 'edited', '(edited)');
       edited.title = `edited ${fullTime(event.edited)}`;
@@ -305,6 +344,7 @@ export class Timeline {
       const text = el('div', 'text md');
       text.append(renderMarkdown(event.text));
       parts.push(text);
+      if (isLong(event.text)) parts.push(foldButton(item, text));
     }
     if (event.files?.length && !event.deleted) parts.push(filesList(event.files));
     if (event.reactions?.length && !event.deleted) parts.push(this.#reactions(event, me));
@@ -369,6 +409,7 @@ export class Timeline {
     add('Reply', 'Reply', () => this.#view.onAction('reply', event));
     for (const emoji of QUICK_REACTIONS)
       add(`React with ${emoji}`, emoji, () => this.#view.onAction('react', event, emoji));
+    add('More reactions', '＋', () => this.#view.onAction('picker', event));
     const own = me !== null && event.from.id === me.id;
     if (own) add('Edit', 'Edit', () => this.#view.onAction('edit', event));
     if (own || this.#view.canModerate()) add('Delete', 'Delete', () => this.#view.onAction('delete', event));
@@ -439,15 +480,64 @@ export class Timeline {
     for (const shown of this.#messages.values()) this.#fill(shown.item, shown.event, true);
   }
 
-  /** @param {import('./types.js').JoinEvent | import('./types.js').LeaveEvent | import('./types.js').RenameEvent} event */
+  /**
+   * A line about the room: who came, left or was renamed (runs of joins and leaves fold into one
+   * line), the topic, roles and removals.
+   * @param {Exclude<Parameters<Timeline['addEvent']>[0], import('./types.js').MessageEvent>} event
+   */
   #systemItem(event) {
-    const who = event.member.name;
-    let text = `${who} joined`;
-    if (event.type === 'leave') text = `${who} left`;
-    else if (event.type === 'rename') text = `${event.previous} is now ${who}`;
-    const item = el('li', 'system', `${text} · ${localTime(event.ts)}`);
+    let text;
+    if (event.type === 'join') text = `${event.member.name} joined`;
+    else if (event.type === 'leave') text = `${event.member.name} left`;
+    else if (event.type === 'rename') text = `${event.previous} is now ${event.member.name}`;
+    else if (event.type === 'topic')
+      text = event.text ? `${event.by.name} set the topic: ${event.text}` : `${event.by.name} cleared the topic`;
+    else if (event.type === 'role')
+      text =
+        event.role === 'moderator'
+          ? `${event.by.name} made ${event.member.name} a moderator`
+          : `${event.by.name} made ${event.member.name} a member again`;
+    else {
+      const banned = Date.parse(event.until) - Date.parse(event.ts) > 30_000;
+      text = `${event.by.name} removed ${event.member.name}${banned ? ` until ${fullTime(event.until)}` : ''}`;
+    }
+    const item = el('li', 'system');
+    const line = el('span', 'line', text);
+    item.append(line, ' · ', timeElement(event.ts));
     item.dataset.seq = String(event.seq);
+    item.dataset.at = String(Date.parse(event.ts));
+    if (event.type === 'join' || event.type === 'leave') {
+      item.classList.add('presence');
+      item.dataset.kind = event.type;
+      item.dataset.name = event.member.name;
+    }
     return item;
+  }
+
+  /**
+   * Runs of joins and leaves (several people arriving before anyone speaks) show as one line, on
+   * the run's last item: "Ann, Bob and 3 others joined · Cy left".
+   * @param {Element | null} node an item of the run (or next to one)
+   */
+  #foldPresence(node) {
+    if (!(node instanceof HTMLElement) || !node.classList.contains('presence')) return;
+    let first = node;
+    while (first.previousElementSibling?.classList.contains('presence'))
+      first = /** @type {HTMLElement} */ (first.previousElementSibling);
+    /** @type {HTMLElement[]} */
+    const run = [];
+    for (let n = /** @type {Element | null} */ (first); n?.classList.contains('presence'); n = n.nextElementSibling)
+      run.push(/** @type {HTMLElement} */ (n));
+    const last = /** @type {HTMLElement} */ (run.at(-1));
+    for (const item of run) {
+      item.classList.toggle('folded', item !== last && run.length > 1);
+      const line = item.querySelector('.line');
+      if (line)
+        line.textContent =
+          item === last
+            ? presenceSummary(run)
+            : `${item.dataset.name} ${item.dataset.kind === 'join' ? 'joined' : 'left'}`;
+    }
   }
 }
 
@@ -483,4 +573,62 @@ function filesList(files) {
     list.append(li);
   }
   return list;
+}
+
+/** A time shown as hours and minutes, with the full date and time on hover. @param {string} iso */
+function timeElement(iso) {
+  const time = el('time', undefined, localTime(iso));
+  time.setAttribute('datetime', iso);
+  time.title = fullTime(iso);
+  return time;
+}
+
+/** The local day of a time, as a separator shows it. @param {number} ms */
+function dayOf(ms) {
+  return new Date(ms).toLocaleDateString([], { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
+}
+
+/** "Ann, Bob and 3 others joined · Cy left" for a run of join and leave items. @param {HTMLElement[]} run */
+function presenceSummary(run) {
+  /** @param {'join' | 'leave'} kind */
+  const names = (kind) => [...new Set(run.filter((i) => i.dataset.kind === kind).map((i) => i.dataset.name ?? ''))];
+  /** @param {string[]} list */
+  const phrase = (list) =>
+    list.length <= 3
+      ? list.length === 1
+        ? list[0]
+        : `${list.slice(0, -1).join(', ')} and ${list.at(-1)}`
+      : `${list.slice(0, 2).join(', ')} and ${list.length - 2} others`;
+  const joined = names('join');
+  const left = names('leave');
+  return [joined.length ? `${phrase(joined)} joined` : '', left.length ? `${phrase(left)} left` : '']
+    .filter(Boolean)
+    .join(' · ');
+}
+
+/** Lines past which a message is folded, and characters (a long paragraph). */
+export const FOLD_LINES = 12;
+const FOLD_CHARS = 1200;
+
+/** @param {string} text */
+function isLong(text) {
+  let lines = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && lines <= FOLD_LINES; i = text.indexOf('\n', i + 1)) lines++;
+  return lines > FOLD_LINES || text.length > FOLD_CHARS;
+}
+
+/** "Show more" under a folded long message; it unfolds it and folds it again. @param {HTMLElement} item @param {HTMLElement} text */
+function foldButton(item, text) {
+  text.classList.add('folded');
+  text.id = `text-${item.dataset.id}`;
+  const button = /** @type {HTMLButtonElement} */ (el('button', 'link-button fold', 'Show more'));
+  button.type = 'button';
+  button.setAttribute('aria-expanded', 'false');
+  button.setAttribute('aria-controls', text.id);
+  button.addEventListener('click', () => {
+    const open = text.classList.toggle('folded') === false;
+    button.textContent = open ? 'Show less' : 'Show more';
+    button.setAttribute('aria-expanded', String(open));
+  });
+  return button;
 }

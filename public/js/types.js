@@ -24,7 +24,7 @@
  */
 /**
  * What the user asked to send and is not acknowledged yet.
- * @typedef {{ clientMsgId: string, text: string, to?: Member, at: number, files?: ChatFile[], replyTo?: string }} OutboxEntry
+ * @typedef {{ clientMsgId: string, text: string, to?: Member, at: number, files?: ChatFile[], replyTo?: string, mentions?: string[] }} OutboxEntry
  */
 
 export {};

@@ -5,7 +5,7 @@
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
-import { buildApp } from '../../src/app.js';
+import { type BuildOptions, buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { testConfig } from '../helpers.js';
 
@@ -14,10 +14,17 @@ export class RestartableServer {
   app: FastifyInstance | null = null;
   port = 0;
 
-  constructor(readonly config: Config) {}
+  constructor(
+    readonly config: Config,
+    readonly options: BuildOptions = {},
+  ) {}
 
-  static async start(t: TestContext, overrides: Partial<Config> = {}): Promise<RestartableServer> {
-    const server = new RestartableServer(testConfig(t, { leaveGraceMs: 3000, ...overrides }));
+  static async start(
+    t: TestContext,
+    overrides: Partial<Config> = {},
+    options: BuildOptions = {},
+  ): Promise<RestartableServer> {
+    const server = new RestartableServer(testConfig(t, { leaveGraceMs: 3000, ...overrides }), options);
     await server.start();
     t.after(() => server.stop());
     return server;
@@ -33,7 +40,7 @@ export class RestartableServer {
   }
 
   async start(): Promise<void> {
-    const app = await buildApp(this.config, { logger: false });
+    const app = await buildApp(this.config, { logger: false, ...this.options });
     await app.listen({ port: this.port, host: '127.0.0.1' });
     this.port = (app.server.address() as { port: number }).port;
     this.app = app;

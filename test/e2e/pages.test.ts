@@ -36,12 +36,17 @@ test('the landing page creates unguessable rooms, joins by name and lists recent
   await page.click('#join-form button[type=submit]');
   assert.match((await page.textContent('#room-error')) ?? '', /letters, digits/);
   assert.equal(new URL(page.url()).pathname, '/', 'stayed on the landing page');
-  await page.fill('#room', '  Team-Lunch ');
+  assert.match((await page.textContent('#create-room')) ?? '', /unlisted/, 'a room by link is not called private');
+  await page.fill('#room', '  Team Lunch ');
   await page.click('#join-form button[type=submit]');
   await page.waitForURL(/\?room=team-lunch$/);
   assert.equal(await page.textContent('h1.room-name'), '#team-lunch');
   await page.waitForSelector('#members li.me');
   assert.equal(await page.isVisible('#name-dialog'), false, 'the name is asked once');
+  await page.waitForFunction(() => document.activeElement?.id === 'text');
+  await page.reload();
+  await page.waitForSelector('#members li.me');
+  await page.waitForFunction(() => document.activeElement?.id === 'text'); // the cursor is in the composer
 
   await page.goto(server.url);
   const recent = await page.$$eval('#recent-list a', (l) => l.map((a) => a.textContent));
@@ -60,29 +65,59 @@ test('a first visit asks for a name; a rename shows to others and is remembered'
   await page.fill('#name-dialog-input', 'Alice');
   await page.press('#name-dialog-input', 'Enter');
   await bob.page.waitForFunction(() =>
-    [...document.querySelectorAll('#members li')].some((l) => l.textContent === 'Alice'),
+    [...document.querySelectorAll('#members li .member-name')].some((l) => l.textContent === 'Alice'),
   );
   await page.fill('#name', 'Ally');
   await page.click('#name-form button');
-  await bob.page.waitForSelector('#events li.system:text("Alice is now Ally")');
+  await bob.page.waitForSelector('#events li.system:has-text("Alice is now Ally")');
   await page.reload();
-  await page.waitForSelector('#members li.me:has-text("Ally (you)")');
+  await page.waitForSelector('#members li.me .member-name:text-is("Ally")');
   assert.equal(await page.inputValue('#name'), 'Ally');
 });
 
-test('on a 360 px phone the page fits and the members panel opens from the top bar', async (t) => {
+test('on a 360 px phone the header shows the room, Alerts is reachable, and the member drawer opens and closes', async (t) => {
   const server = await RestartableServer.start(t);
   const room = e2eRoom();
-  const alice = await openRoom(browser(), t, server.url, room, 'Alice', { width: 360, height: 720 });
+  const long = 'Maximilian Castellanos-Whitford';
+  const alice = await openRoom(browser(), t, server.url, room, long, { width: 360, height: 720 });
   await openRoom(browser(), t, server.url, room, 'Bob');
   const page = alice.page;
   await page.waitForFunction(() => document.getElementById('member-count')?.textContent === '2');
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), 'no horizontal scrolling');
-  assert.equal(await page.isVisible('#members li.me'), false, 'the panel is folded away');
+  const title = await page.$eval('h1.room-name', (h) => ({ shown: h.clientWidth, needed: h.scrollWidth }));
+  assert.ok(title.shown >= title.needed, `the room's name is shown whole (${title.shown} of ${title.needed} px)`);
+  // Alerts is on the page, and works
+  assert.equal(await page.isVisible('#alerts'), true);
+  await page.click('#alerts');
+  assert.match((await page.textContent('#alerts')) ?? '', /: all$/);
+
+  assert.equal(await page.isVisible('#members li.me'), false, 'the drawer is closed');
   await page.click('#members-toggle');
   assert.equal(await page.getAttribute('#members-toggle', 'aria-expanded'), 'true');
-  await page.waitForSelector('#members li button:text("Bob")', { state: 'visible' });
+  await page.waitForSelector('#members li.me', { state: 'visible' });
+  // a long name is cut with an ellipsis, "(you)" stays, and no glyph stands for the presence dot
+  const me = await page.$eval('#members li.me', (li) => {
+    const name = li.querySelector('.member-name') as HTMLElement;
+    return {
+      cut: name.scrollWidth > name.clientWidth,
+      ellipsis: getComputedStyle(name).textOverflow,
+      you: (li.querySelector('.you') as HTMLElement).getBoundingClientRect().right <= li.getBoundingClientRect().right,
+      text: li.textContent,
+    };
+  });
+  assert.deepEqual(me, { cut: true, ellipsis: 'ellipsis', you: true, text: `${long}owner(owner)(you)` });
+  await page.click('#members-close');
+  await page.waitForSelector('#members li.me', { state: 'hidden' });
+  assert.equal(await page.getAttribute('#members-toggle', 'aria-expanded'), 'false');
+  // a tap beside the open drawer closes it
+  await page.click('#members-toggle');
+  await page.waitForSelector('#members li.me', { state: 'visible' });
+  await page.mouse.click(30, 400);
+  await page.waitForSelector('#members li.me', { state: 'hidden' });
+  // and a private message from it
+  await page.click('#members-toggle');
   await page.click('#members li button:text("Bob")');
+  await page.click('#member-menu button:text("Send a private message")');
   assert.equal(await page.isVisible('#dm-chip'), true, 'choosing a member starts a private message');
   await alice.send('hello from a phone');
   await alice.waitForMessage('hello from a phone');
