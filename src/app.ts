@@ -8,6 +8,7 @@ import { type Clock, systemClock } from './chat/clock.js';
 import type { Config } from './config.js';
 import { createMetrics } from './metrics.js';
 import chatPlugin from './plugins/chat.js';
+import compressPlugin from './plugins/compress.js';
 import connectionsPlugin from './plugins/connections.js';
 import hostPlugin from './plugins/host.js';
 import identityPlugin from './plugins/identity.js';
@@ -75,6 +76,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(hostPlugin, { publicUrl: config.publicUrl });
   await app.register(identityPlugin, { publicUrl: config.publicUrl });
   await app.register(securityPlugin);
+  await app.register(compressPlugin);
   await app.register(viewPlugin);
   await app.register(staticPlugin);
   await app.register(pageRoutes);

@@ -22,7 +22,7 @@ test('GET /?room= renders the room with its canonical name', async (t) => {
   assert.equal(r.statusCode, 200);
   assert.match(r.body, /<title>#日本語の部屋-abc · roomchat<\/title>/);
   assert.match(r.body, /data-room="日本語の部屋-abc"/);
-  assert.match(r.body, /<script type="module" src="\/assets\/js\/room.js"><\/script>/);
+  assert.match(r.body, /<script type="module" src="\/assets\/[\w-]{12}\/js\/room.js"><\/script>/);
   assert.doesNotMatch(r.body, /<script>/, 'no inline script');
 });
 
@@ -42,6 +42,24 @@ test('the client script and styles are served', async (t) => {
   assert.match(js.headers['content-type'] as string, /javascript/);
   assert.equal((await app.inject('/assets/style.css')).statusCode, 200);
   assert.equal((await app.inject('/assets/js/landing.js')).statusCode, 200);
+});
+
+test('pages name their assets by a content version, cached as immutable; text is compressed', async (t) => {
+  const app = await build(t);
+  const page = await app.inject('/?room=cache');
+  const base = /href="(\/assets\/[\w-]{12})\/style.css"/.exec(page.body)?.[1];
+  assert.ok(base, 'the stylesheet is named under a versioned base');
+  assert.ok(page.body.includes(`src="${base}/js/room.js"`), 'and the script');
+  const css = await app.inject({ url: `${base}/style.css`, headers: { 'accept-encoding': 'br, gzip' } });
+  assert.equal(css.statusCode, 200);
+  assert.match(css.headers['cache-control'] as string, /max-age=31536000.*immutable|immutable.*max-age=31536000/);
+  assert.equal(css.headers['content-encoding'], 'br');
+  const plain = await app.inject('/assets/style.css');
+  assert.match(plain.headers['cache-control'] as string, /max-age=0/, 'unversioned: revalidated');
+  assert.equal(plain.headers['content-encoding'], undefined, 'nothing compressed for a client that did not ask');
+  const html = await app.inject({ url: '/?room=cache', headers: { 'accept-encoding': 'gzip' } });
+  assert.equal(html.headers['content-encoding'], 'gzip');
+  assert.equal((await app.inject({ url: '/nope/assets', headers: { 'accept-encoding': 'br' } })).statusCode, 404);
 });
 
 test("the client's rules module is served, built from the server's", async (t) => {

@@ -18,7 +18,9 @@ export default fp(
   async (app) => {
     const eta = new Eta({ views: resolve(PROJECT_ROOT, 'views'), autoEscape: true, cache: true });
     app.decorateReply('page', function (name: string, data: Record<string, unknown>) {
-      return this.type('text/html; charset=utf-8').send(eta.render(`./${name}`, data));
+      // pages name the assets of this release (plugins/static.ts)
+      const assets = this.server.assetBase;
+      return this.type('text/html; charset=utf-8').send(eta.render(`./${name}`, { assets, ...data }));
     });
   },
   { name: 'view' },

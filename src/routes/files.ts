@@ -136,6 +136,7 @@ export default async function files(app: FastifyInstance, opts: FilesOptions): P
       const range = req.headers.range;
       return sendBytes(reply, bytes, typeof range === 'string' ? range : undefined);
     };
-  app.get<{ Params: { id: string } }>('/files/:id', serve(false));
-  app.get<{ Params: { id: string } }>('/files/:id/thumb', serve(true));
+  // stored bytes go as they are: no compression (plugins/compress.ts), ranges stay byte ranges
+  app.get<{ Params: { id: string } }>('/files/:id', { compress: false }, serve(false));
+  app.get<{ Params: { id: string } }>('/files/:id/thumb', { compress: false }, serve(true));
 }
