@@ -110,15 +110,12 @@ try {
   await say(bob, 'Can you review my PR before that?');
   await carol.fill('#text', 'Checking on my phone now');
   await carol.type('#text', '…');
-  await alice.waitForSelector('#typing:text("Carol is typing…")', { timeout: 5000 }).catch(async (e) => {
-    await alice.screenshot({ path: '/tmp/alice.png' });
-    await carol.screenshot({ path: '/tmp/carol.png' });
-    throw e;
-  });
+  await alice.waitForSelector('#typing:text("Carol is typing…")');
   await alice.mouse.move(0, 0);
   await shoot(alice, 'room-desktop');
 
   await carol.setViewportSize({ width: 360, height: 740 });
+  await carol.mouse.move(0, 0);
   await carol.waitForTimeout(300);
   await shoot(carol, 'room-phone');
   await carol.click('#members-toggle');

@@ -715,13 +715,17 @@ function renderMembers() {
         name.setAttribute('aria-controls', 'member-menu');
         name.addEventListener('click', () => openMemberMenu(m, name));
       }
-      li.append(name);
+      // one row (dot, name, role, "you"); the member's menu opens under it
+      const row = document.createElement('div');
+      row.className = 'member-row';
+      row.append(name);
       const role = roleOf(m.id);
-      if (role !== 'member') li.append(tag(`role ${role}`, role === 'owner' ? 'owner' : 'mod', `(${role})`));
+      if (role !== 'member') row.append(tag(`role ${role}`, role === 'owner' ? 'owner' : 'mod', `(${role})`));
       if (isMe) {
         li.classList.add('me');
-        li.append(tag('you', '(you)'));
+        row.append(tag('you', '(you)'));
       }
+      li.append(row);
       return li;
     }),
   );
@@ -791,7 +795,7 @@ function openMemberMenu(member, opener) {
   if (myRole === 'owner' ? theirRole !== 'owner' : myRole === 'moderator' && theirRole === 'member')
     items.push(item('Remove from room…', () => openKick(member), 'ghost danger-text'));
   menu.replaceChildren(...items);
-  opener.closest('li')?.after(menu);
+  opener.closest('li')?.append(menu);
   menu.hidden = false;
   items[0]?.focus();
 }
@@ -1256,6 +1260,8 @@ document.addEventListener('visibilitychange', () => {
 });
 
 window.addEventListener('online', () => connection.retryNow());
+// a narrower window wraps the draft onto more lines
+window.addEventListener('resize', () => autosize());
 window.addEventListener('offline', () => connection.wentOffline());
 
 // ---------------------------------------------------------------- start

@@ -129,7 +129,6 @@ export class SearchBox {
   /** Hide the results; with `clear`, empty the box too (Escape). */
   close(/** @type {boolean} */ clear) {
     this.#panel.hidden = true;
-    this.#input.setAttribute('aria-expanded', 'false');
     // a late answer must not open the results again
     clearTimeout(this.#timer);
     this.#inFlight?.abort();
@@ -200,7 +199,6 @@ export class SearchBox {
   #show(status) {
     this.#status.textContent = status;
     this.#panel.hidden = false;
-    this.#input.setAttribute('aria-expanded', 'true');
   }
 
   /** @param {import('./types.js').MessageEvent} event @param {ReturnType<typeof parseQuery>} phrases */

@@ -359,13 +359,13 @@ export class Timeline {
     const quote = /** @type {import('./types.js').Quote} */ (event.replyTo);
     const button = /** @type {HTMLButtonElement} */ (el('button', 'quote'));
     button.type = 'button';
+    // read as "In reply to Bob: the text. Show it."; seen as "Bob the text"
     button.append(
+      el('span', 'sr-only', 'In reply to '),
       el('span', 'quote-author', quote.from.name),
+      el('span', 'sr-only', ': '),
       el('span', 'quote-text', quote.deleted ? 'message deleted' : quote.text),
-    );
-    button.setAttribute(
-      'aria-label',
-      `In reply to ${quote.from.name}: ${quote.deleted ? 'message deleted' : quote.text}. Show it.`,
+      el('span', 'sr-only', '. Show it.'),
     );
     button.addEventListener('click', () => this.#view.onAction('quote', event));
     return button;

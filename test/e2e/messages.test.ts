@@ -195,3 +195,23 @@ test('links and a small Markdown subset are shown; markup and javascript: links 
   const overflow = await item.locator('pre').evaluate((el) => getComputedStyle(el).overflowX);
   assert.equal(overflow, 'auto', 'a long code line scrolls sideways');
 });
+
+test('the full emoji picker, served from here, finds an emoji by name and reacts with it', async (t) => {
+  const server = await RestartableServer.start(t);
+  const room = e2eRoom('picker');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice');
+  const bob = await openRoom(browser(), t, server.url, room, 'Bob');
+  const requests: string[] = [];
+  alice.page.on('request', (r) => requests.push(new URL(r.url()).host));
+  await bob.send('taco tuesday?');
+  await alice.waitForMessage('taco tuesday?');
+  await act(alice.page, 'taco tuesday?', 'More reactions');
+  await alice.page.waitForSelector('#emoji-dialog[open]');
+  await alice.page.keyboard.type('taco'); // its search field has the focus
+  const taco = alice.page.locator('emoji-picker [role="option"]', { hasText: '🌮' }).first();
+  await taco.click();
+  await alice.page.waitForSelector('#emoji-dialog', { state: 'hidden' });
+  await bob.page.waitForSelector('#events li.msg .reaction:has-text("🌮")');
+  assert.equal(await bob.page.textContent('#events li.msg .reaction .count'), '1');
+  assert.deepEqual([...new Set(requests)], [new URL(server.url).host], 'nothing fetched from another origin');
+});

@@ -101,7 +101,13 @@ test('on a 360 px phone the header shows the room, Alerts is reachable, and the 
     return {
       cut: name.scrollWidth > name.clientWidth,
       ellipsis: getComputedStyle(name).textOverflow,
-      you: (li.querySelector('.you') as HTMLElement).getBoundingClientRect().right <= li.getBoundingClientRect().right,
+      you: (() => {
+        const you = (li.querySelector('.you') as HTMLElement).getBoundingClientRect();
+        const box = name.getBoundingClientRect();
+        return (
+          you.right <= li.getBoundingClientRect().right && Math.abs(you.top + you.bottom - box.top - box.bottom) < 12
+        ); // one row
+      })(),
       text: li.textContent,
     };
   });
