@@ -22,7 +22,7 @@ test('GET /?room= renders the room with its canonical name', async (t) => {
   assert.equal(r.statusCode, 200);
   assert.match(r.body, /<title>#日本語の部屋-abc · roomchat<\/title>/);
   assert.match(r.body, /data-room="日本語の部屋-abc"/);
-  assert.match(r.body, /<script type="module" src="\/assets\/[\w-]{12}\/js\/room.js"><\/script>/);
+  assert.match(r.body, /<script type="module" src="\/assets\/v\/[\w-]{12}\/js\/room.js"><\/script>/);
   assert.doesNotMatch(r.body, /<script>/, 'no inline script');
 });
 
@@ -47,7 +47,7 @@ test('the client script and styles are served', async (t) => {
 test('pages name their assets by a content version, cached as immutable; text is compressed', async (t) => {
   const app = await build(t);
   const page = await app.inject('/?room=cache');
-  const base = /href="(\/assets\/[\w-]{12})\/style.css"/.exec(page.body)?.[1];
+  const base = /href="(\/assets\/v\/[\w-]{12})\/style.css"/.exec(page.body)?.[1];
   assert.ok(base, 'the stylesheet is named under a versioned base');
   assert.ok(page.body.includes(`src="${base}/js/room.js"`), 'and the script');
   const css = await app.inject({ url: `${base}/style.css`, headers: { 'accept-encoding': 'br, gzip' } });
