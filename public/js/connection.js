@@ -35,8 +35,12 @@ export class RoomConnection {
   #offline = false;
   /** @type {ConnectionOptions} */
   #opts;
-  /** Set while an answer is awaited; any frame clears it. @type {ReturnType<typeof setTimeout> | undefined} */
+  /** Set while answers are awaited; any frame pushes it back. @type {ReturnType<typeof setTimeout> | undefined} */
   #silence;
+  /** The clientMsgIds sent and not answered yet on this socket. @type {Set<string>} */
+  #awaited = new Set();
+  /** How long the next silence may last: doubled after each reconnect it caused, until an answer comes. */
+  #silentMs = SILENT_MS;
 
   /** @param {ConnectionOptions} options */
   constructor(options) {
@@ -60,8 +64,6 @@ export class RoomConnection {
     this.#socket = socket;
     this.#opts.onState(this.#attempt === 0 ? 'connecting' : 'reconnecting');
     socket.onmessage = (e) => {
-      clearTimeout(this.#silence);
-      this.#silence = undefined;
       /** @type {import('./types.js').ServerFrame} */
       let frame;
       try {
@@ -69,6 +71,7 @@ export class RoomConnection {
       } catch {
         return;
       }
+      this.#heard(frame);
       if (frame.type === 'welcome') {
         this.#attempt = 0;
         this.#opts.onState('open');
@@ -78,8 +81,7 @@ export class RoomConnection {
     socket.onclose = (e) => {
       if (this.#socket !== socket || this.#stopped) return;
       this.#socket = null;
-      clearTimeout(this.#silence);
-      this.#silence = undefined;
+      this.#quiet();
       if (e.code === CLOSE_KICKED) {
         // kicked or banned: coming back at once would only be refused again
         this.#stopped = true;
@@ -94,19 +96,45 @@ export class RoomConnection {
   send(frame) {
     if (!this.#socket || this.#socket.readyState !== WebSocket.OPEN) return false;
     this.#socket.send(JSON.stringify(frame));
-    const answered =
-      frame.type === 'message' || frame.type === 'direct' || (frame.type === 'edit' && frame.clientMsgId);
-    if (answered && this.#silence === undefined) {
-      const socket = this.#socket;
-      this.#silence = setTimeout(() => this.#wentSilent(socket), SILENT_MS);
+    // a message or a private message is always answered (its own copy, or an error)
+    if ((frame.type === 'message' || frame.type === 'direct') && frame.clientMsgId) {
+      this.#awaited.add(frame.clientMsgId);
+      if (this.#silence === undefined) this.#listen(this.#socket);
     }
     return true;
   }
 
-  /** Nothing came back in time: drop this socket without waiting for its close, and reconnect. @param {WebSocket} socket */
+  /** Any frame is a sign of life: the wait starts again, and ends with the last answer. @param {import('./types.js').ServerFrame} frame */
+  #heard(frame) {
+    if (this.#awaited.size === 0) return;
+    if ('clientMsgId' in frame && frame.clientMsgId && this.#awaited.delete(frame.clientMsgId))
+      this.#silentMs = SILENT_MS;
+    clearTimeout(this.#silence);
+    this.#silence = undefined;
+    if (this.#awaited.size > 0 && this.#socket) this.#listen(this.#socket);
+  }
+
+  /** @param {WebSocket} socket */
+  #listen(socket) {
+    this.#silence = setTimeout(() => this.#wentSilent(socket), this.#silentMs);
+  }
+
+  #quiet() {
+    clearTimeout(this.#silence);
+    this.#silence = undefined;
+    this.#awaited.clear();
+  }
+
+  /**
+   * Nothing came back in time: drop this socket without waiting for its close, and reconnect.
+   * A server merely slow gets twice the time on the next socket.
+   * @param {WebSocket} socket
+   */
   #wentSilent(socket) {
     this.#silence = undefined;
     if (this.#socket !== socket || this.#stopped) return;
+    this.#awaited.clear();
+    this.#silentMs = Math.min(this.#silentMs * 2, 60_000);
     this.#socket = null;
     socket.onclose = null;
     socket.onmessage = null;
@@ -139,8 +167,7 @@ export class RoomConnection {
     clearTimeout(this.#retryTimer);
     const socket = this.#socket;
     this.#socket = null;
-    clearTimeout(this.#silence);
-    this.#silence = undefined;
+    this.#quiet();
     if (socket) {
       socket.onclose = null;
       socket.onmessage = null;

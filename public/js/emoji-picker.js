@@ -6,6 +6,8 @@ const DATA_URL = new URL('../vendor/emoji-picker/data.json', import.meta.url).hr
 
 /** @type {Promise<HTMLElement> | null} */
 let loading = null;
+/** What the open picker's choice goes to (one at a time). @type {((emoji: string) => void) | null} */
+let onChoice = null;
 
 /** The picker element, created once. */
 function picker() {
@@ -21,6 +23,13 @@ function picker() {
       root.adoptedStyleSheets = [sheet];
       style.remove();
     }
+    element.addEventListener('emoji-click', (e) => {
+      const emoji = e.detail.unicode;
+      const choose = onChoice;
+      onChoice = null;
+      element.closest('dialog')?.close();
+      if (emoji && choose) choose(emoji);
+    });
     return /** @type {HTMLElement} */ (element);
   });
   return loading;
@@ -36,15 +45,16 @@ export async function pickEmoji(dialog, slot, onPick) {
   if (element.parentElement !== slot) slot.replaceChildren(element);
   element.classList.toggle('dark', matchMedia('(prefers-color-scheme: dark)').matches);
   element.classList.toggle('light', !matchMedia('(prefers-color-scheme: dark)').matches);
-  /** @param {Event} e */
-  const picked = (e) => {
-    const emoji = /** @type {CustomEvent<{ unicode?: string }>} */ (e).detail.unicode;
-    dialog.close();
-    if (emoji) onPick(emoji);
-  };
-  element.addEventListener('emoji-click', picked);
-  dialog.addEventListener('close', () => element.removeEventListener('emoji-click', picked), { once: true });
-  dialog.showModal();
+  // the last picker asked for wins (two clicks while it loads open it once, for the second)
+  onChoice = onPick;
+  dialog.addEventListener(
+    'close',
+    () => {
+      if (onChoice === onPick) onChoice = null;
+    },
+    { once: true },
+  );
+  if (!dialog.open) dialog.showModal();
   // the picker's own search field takes the focus, so typing finds an emoji at once
   requestAnimationFrame(() => /** @type {HTMLElement | null} */ (element.shadowRoot?.querySelector('input'))?.focus());
 }

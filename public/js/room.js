@@ -1,7 +1,17 @@
 // The room page: connection, members, typing, composer with its outbox, scrollback, attention.
 import { RoomConnection } from './connection.js';
 import { pickEmoji } from './emoji-picker.js';
-import { canonicalDisplayName, codePoints, isChoiceOf, MENTIONS_MAX, nameKey, TEXT_MAX, TOPIC_MAX } from './rules.js';
+import {
+  canonicalDisplayName,
+  codePoints,
+  EMOJI_MAX_BYTES,
+  isChoiceOf,
+  isEmoji,
+  MENTIONS_MAX,
+  nameKey,
+  TEXT_MAX,
+  TOPIC_MAX,
+} from './rules.js';
 import { SearchBox } from './search-box.js';
 import * as storage from './storage.js';
 import { fullTime, Timeline } from './timeline.js';
@@ -123,6 +133,8 @@ const state = {
   /** The autocomplete of `@`: the members offered and the one chosen by the arrows. @type {{ start: number, members: import('./types.js').Member[], active: number } | null} */
   mention: null,
   /** The name last asked for in the name form. @type {string | null} */ renaming: null,
+  /** The time of the newest private message shown. */
+  lastDirectAt: 0,
 };
 
 const timeline = new Timeline(
@@ -202,8 +214,10 @@ function welcome(frame) {
   setTopic(frame.topic ?? '');
   // the history shows messages as they are at the welcome's seq
   for (const event of frame.history) applyEvent(event, false, frame.seq);
-  // private conversations of this member, kept by the server
-  for (const d of frame.directs ?? []) direct(d, false);
+  // private conversations of this member, kept by the server; after a reconnect, those newer than
+  // the last one seen arrived meanwhile and are news (alert, announcement)
+  const lastDirectAt = state.lastDirectAt;
+  for (const d of frame.directs ?? []) direct(d, resumedFrom !== null && Date.parse(d.ts) > lastDirectAt);
   timeline.refresh();
   if (state.lastSeq === null || frame.seq > state.lastSeq) state.lastSeq = frame.seq;
   if (resumedFrom === null) {
@@ -286,6 +300,7 @@ function applyEvent(event, live, asOf) {
 
 /** @param {import('./types.js').DirectFrameOut} frame @param {boolean} [live] */
 function direct(frame, live = true) {
+  state.lastDirectAt = Math.max(state.lastDirectAt, Date.parse(frame.ts) || 0);
   const own = state.me !== null && frame.from.id === state.me.id;
   if (own && frame.clientMsgId) acknowledged(frame.clientMsgId);
   if (!timeline.addDirect(frame, own, live)) return;
@@ -447,7 +462,10 @@ function messageAction(action, message, emoji) {
     if (!connection.send({ type: 'react', id: message.id, emoji, on: !mine }))
       timeline.addNotice('Not connected: try again.');
   } else if (action === 'picker') {
-    pickEmoji(ui.emojiDialog, ui.emojiSlot, (chosen) => messageAction('react', message, chosen)).catch((err) => {
+    pickEmoji(ui.emojiDialog, ui.emojiSlot, (chosen) => {
+      if (isEmoji(chosen)) messageAction('react', message, chosen);
+      else timeline.addNotice(`${chosen} cannot be a reaction (at most ${EMOJI_MAX_BYTES} bytes): choose another.`);
+    }).catch((err) => {
       timeline.addNotice('The emoji picker could not be loaded; the quick reactions still work.');
       console.error('loading the emoji picker failed', err);
     });
@@ -500,29 +518,34 @@ function announceChange(change) {
 
 // ---------------------------------------------------------------- mentions
 
-/** The ids of the members present whose `@name` the text holds, in the order they appear. @param {string} text */
+/**
+ * The ids of the members present whose `@Name` the text holds, in the order they appear: `@`
+ * at the start or after a space or punctuation (so `x@bob.com` is nobody), the whole name (not
+ * the start of a longer word), the longest names first (`@Alice (2)` is not also `@Alice`).
+ * @param {string} text
+ */
 function mentionedIn(text) {
   const lower = nameKey(text);
-  /** @type {Array<[number, string]>} */
+  const others = [...state.members.values()]
+    .filter((m) => !(state.me && m.id === state.me.id))
+    .sort((a, b) => b.name.length - a.name.length);
+  /** @type {Array<[number, number, string]>} start, end, id */
   const found = [];
-  for (const m of state.members.values()) {
-    if (state.me && m.id === state.me.id) continue;
-    const at = mentionAt(lower, nameKey(m.name));
-    if (at !== -1) found.push([at, m.id]);
+  for (const m of others) {
+    const name = nameKey(m.name);
+    for (let i = lower.indexOf(`@${name}`); i !== -1; i = lower.indexOf(`@${name}`, i + 1)) {
+      const end = i + 1 + name.length;
+      if (/[\p{L}\p{N}\p{M}_.+-]/u.test(lower.slice(Math.max(0, i - 1), i))) continue;
+      if (/[\p{L}\p{N}\p{M}]/u.test(lower.slice(end, end + 1))) continue;
+      if (found.some(([s, e]) => i < e && end > s)) continue; // inside a longer name's mention
+      found.push([i, end, m.id]);
+      break;
+    }
   }
   return found
     .sort((a, b) => a[0] - b[0])
     .slice(0, MENTIONS_MAX)
-    .map(([, id]) => id);
-}
-
-/** Where `@name` stands in the text as a whole name (not the start of a longer one), or -1. @param {string} text @param {string} name */
-function mentionAt(text, name) {
-  for (let i = text.indexOf(`@${name}`); i !== -1; i = text.indexOf(`@${name}`, i + 1)) {
-    const after = text.slice(i + 1 + name.length, i + 2 + name.length);
-    if (!/[\p{L}\p{N}\p{M}]/u.test(after)) return i;
-  }
-  return -1;
+    .map(([, , id]) => id);
 }
 
 /** The `@word` being typed just before the caret, if any. */
@@ -586,6 +609,8 @@ function closeMentions() {
 /** Arrows move in the list, Enter or Tab picks, Escape closes it. @param {KeyboardEvent} e @returns {boolean} handled */
 function mentionKey(e) {
   const m = /** @type {NonNullable<typeof state.mention>} */ (state.mention);
+  if (e.isComposing || e.keyCode === 229) return false; // the IME's keys
+  if (e.key === 'ArrowLeft' || e.key === 'ArrowRight' || e.key === 'Home' || e.key === 'End') return false;
   if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
     m.active = (m.active + (e.key === 'ArrowDown' ? 1 : m.members.length - 1)) % m.members.length;
     renderMentions();
@@ -602,14 +627,14 @@ function mentionKey(e) {
 
 /** Put `@Name ` in place of the `@…` being typed. @param {number} index */
 function pickMention(index) {
-  const m = state.mention;
-  const member = m?.members[index];
-  if (!m || !member) return;
+  const member = state.mention?.members[index];
+  const typed = mentionQuery(); // where the `@…` is now (the caret may have moved)
+  if (!member || !typed) return closeMentions();
   const value = ui.text.value;
   const end = ui.text.selectionStart;
   const inserted = `@${member.name} `;
-  ui.text.value = value.slice(0, m.start) + inserted + value.slice(end);
-  const caret = m.start + inserted.length;
+  ui.text.value = value.slice(0, typed.start) + inserted + value.slice(end);
+  const caret = typed.start + inserted.length;
   ui.text.setSelectionRange(caret, caret);
   closeMentions();
   renderCounter();
@@ -632,6 +657,10 @@ function insertMention(member) {
 
 ui.text.addEventListener('blur', () => closeMentions());
 ui.text.addEventListener('click', () => suggestMentions());
+// the caret moved along the text: offer what is before it now
+ui.text.addEventListener('keyup', (e) => {
+  if (['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(e.key)) suggestMentions();
+});
 
 // ---------------------------------------------------------------- outbox
 
@@ -698,6 +727,16 @@ const iModerate = () => state.me !== null && roleOf(state.me.id) !== 'member';
 
 function renderMembers() {
   const members = [...state.members.values()].sort((a, b) => a.name.localeCompare(b.name));
+  // a menu open stays open (and keeps the focus) through the list's rebuild
+  const menuFor = state.menuFor;
+  const active = document.activeElement;
+  const focusedItem = ui.memberMenu.contains(active)
+    ? [...ui.memberMenu.children].indexOf(/** @type {Element} */ (active))
+    : -1;
+  const nameFocused =
+    active instanceof HTMLElement && active.classList.contains('member-name')
+      ? active.closest('li')?.dataset.id
+      : undefined;
   closeMemberMenu(false);
   ui.members.replaceChildren(
     ...members.map((m) => {
@@ -733,6 +772,18 @@ function renderMembers() {
   ui.onlineCount.textContent = String(members.length);
   if (state.dmTarget && !state.members.has(state.dmTarget.id)) setDmTarget(null);
   renderTopic();
+  if (menuFor && state.members.has(menuFor.id)) {
+    const opener = ui.members.querySelector(`li[data-id="${CSS.escape(menuFor.id)}"] button.member-name`);
+    if (opener instanceof HTMLButtonElement)
+      openMemberMenu(/** @type {import('./types.js').Member} */ (state.members.get(menuFor.id)), opener, focusedItem);
+  } else if (nameFocused) focusMember(nameFocused);
+}
+
+/** Put the focus on a member's name in the list (or the composer when they are gone). @param {string} id */
+function focusMember(id) {
+  const name = ui.members.querySelector(`li[data-id="${CSS.escape(id)}"] .member-name`);
+  if (name instanceof HTMLButtonElement) name.focus();
+  else ui.text.focus();
 }
 
 /** A small label; `spoken` replaces its text for screen readers. @param {string} className @param {string} text @param {string} [spoken] */
@@ -756,11 +807,12 @@ function tag(className, text, spoken) {
  * A member's menu, under their name: a private message, a mention, and what one's role allows
  * (moderator role, removal). Escape, a click elsewhere or a choice closes it.
  * @param {import('./types.js').Member} member @param {HTMLButtonElement} opener
+ * @param {number} [focusIndex] the item to focus (-1: leave the focus where it is)
  */
-function openMemberMenu(member, opener) {
+function openMemberMenu(member, opener, focusIndex = 0) {
   const wasOpen = state.menuFor?.id === member.id;
   closeMemberMenu(false);
-  if (wasOpen) return;
+  if (wasOpen && focusIndex === 0) return;
   state.menuFor = member;
   opener.setAttribute('aria-expanded', 'true');
   const menu = ui.memberMenu;
@@ -772,7 +824,7 @@ function openMemberMenu(member, opener) {
     b.className = className ?? 'ghost';
     b.textContent = text;
     b.addEventListener('click', () => {
-      closeMemberMenu(false);
+      closeMemberMenu(true);
       run();
     });
     return b;
@@ -797,7 +849,7 @@ function openMemberMenu(member, opener) {
   menu.replaceChildren(...items);
   opener.closest('li')?.append(menu);
   menu.hidden = false;
-  items[0]?.focus();
+  if (focusIndex >= 0) (items[focusIndex] ?? items[0])?.focus();
 }
 
 /** @param {boolean} refocus give the focus back to the name the menu was for */
@@ -816,6 +868,7 @@ function openKick(member) {
   state.kicking = member;
   ui.kickTitle.textContent = `Remove ${member.name} from #${room}`;
   ui.kickForm.reset();
+  ui.kickDialog.returnValue = ''; // Escape must not repeat the last choice
   ui.kickDialog.showModal();
 }
 
@@ -832,6 +885,10 @@ function setTopic(text) {
   state.topic = text;
   renderTopic();
 }
+
+const inertWhenRemoved = /** @type {HTMLElement[]} */ ([
+  ...document.querySelectorAll('.topbar, .body, #search-results'),
+]);
 
 /** Kicked or banned: the page says so and until when, and tries nothing until the user asks. */
 function showRemoved() {
@@ -850,10 +907,12 @@ function showRemoved() {
       ui.removedText.textContent = `You were removed${by}. You can rejoin now.`;
     }, wait);
   ui.banner.hidden = true;
+  closeMemberMenu(false);
+  for (const dialog of document.querySelectorAll('dialog')) if (dialog.open) dialog.close();
   ui.removed.hidden = false;
   document.body.classList.add('removed');
-  closeMemberMenu(false);
-  for (const dialog of [ui.kickDialog, ui.topicDialog]) if (dialog.open) dialog.close();
+  // what is behind the panel can be neither seen nor reached
+  for (const part of inertWhenRemoved) part.inert = true;
   ui.removedTitle.focus();
 }
 
@@ -1097,6 +1156,29 @@ ui.dmCancel.addEventListener('click', () => {
   ui.text.focus();
 });
 
+// the keyboard reaches every message's actions: in the conversation, Up and Down move from
+// message to message (Home, End: the first, the last shown), and Tab goes into its actions
+ui.log.addEventListener('keydown', (e) => {
+  if (!['ArrowUp', 'ArrowDown', 'Home', 'End'].includes(e.key) || e.altKey || e.ctrlKey || e.metaKey) return;
+  const from = /** @type {HTMLElement} */ (e.target);
+  if (from !== ui.log && !from.matches('li.msg')) return;
+  const items = /** @type {HTMLElement[]} */ ([...ui.log.querySelectorAll('#events > li.msg, #pending > li.msg')]);
+  if (items.length === 0) return;
+  const at = items.indexOf(from);
+  const last = items.length - 1;
+  const to =
+    e.key === 'Home'
+      ? 0
+      : e.key === 'End' || at === -1
+        ? last
+        : Math.max(0, Math.min(last, at + (e.key === 'ArrowUp' ? -1 : 1)));
+  e.preventDefault();
+  const item = /** @type {HTMLElement} */ (items[to]);
+  item.tabIndex = -1;
+  item.focus({ preventScroll: true });
+  item.scrollIntoView({ block: 'nearest' });
+});
+
 ui.log.addEventListener('scroll', () => {
   if (ui.log.scrollTop < 80) void loadOlder();
   if (timeline.isNearBottom()) ui.pill.hidden = true;
@@ -1156,8 +1238,11 @@ ui.alerts.addEventListener('click', async () => {
 ui.topicEdit.addEventListener('click', () => {
   ui.topicInput.value = state.topic;
   renderTopicCounter();
+  ui.topicDialog.returnValue = '';
   ui.topicDialog.showModal();
 });
+for (const cancel of document.querySelectorAll('dialog .dialog-cancel'))
+  cancel.addEventListener('click', () => cancel.closest('dialog')?.close(''));
 function renderTopicCounter() {
   const n = codePoints(ui.topicInput.value.trim());
   ui.topicCounter.textContent = `${n} / ${TOPIC_MAX}`;
@@ -1174,6 +1259,7 @@ ui.topicDialog.addEventListener('close', () => {
 ui.kickDialog.addEventListener('close', () => {
   const member = state.kicking;
   state.kicking = null;
+  if (member) focusMember(member.id);
   if (ui.kickDialog.returnValue !== 'kick' || !member) return;
   const minutes = Number(new FormData(ui.kickForm).get('minutes') ?? 0);
   if (!connection.send({ type: 'kick', member: member.id, minutes }))
@@ -1195,6 +1281,7 @@ document.addEventListener('click', (e) => {
     closeMemberMenu(false);
 });
 ui.rejoin.addEventListener('click', () => {
+  for (const part of inertWhenRemoved) part.inert = false;
   ui.removed.hidden = true;
   document.body.classList.remove('removed');
   state.removal = null;

@@ -59,6 +59,8 @@ export class Timeline {
   /** @type {Map<number, HTMLElement>} */ #bySeq = new Map();
   /** @type {Map<string, HTMLElement>} */ #pending = new Map();
   #directs = 0;
+  /** Long messages the reader unfolded: they stay so when redrawn. @type {Set<string>} */
+  #expanded = new Set();
   /** @type {Set<string>} */ #directIds = new Set();
   /** @type {() => void} */ #onNewBelow;
   /** @type {MessageView} */ #view;
@@ -344,12 +346,29 @@ export class Timeline {
       const text = el('div', 'text md');
       text.append(renderMarkdown(event.text));
       parts.push(text);
-      if (isLong(event.text)) parts.push(foldButton(item, text));
+      if (isLong(event.text)) parts.push(foldButton(item, text, this.#expanded));
     }
     if (event.files?.length && !event.deleted) parts.push(filesList(event.files));
     if (event.reactions?.length && !event.deleted) parts.push(this.#reactions(event, me));
     if (logged && !event.deleted) parts.push(this.#actions(event, me));
+    // a redraw (an edit, a reaction) keeps the focus on the same control, or on the message
+    const active = document.activeElement;
+    const focused =
+      active instanceof HTMLElement && active !== item && item.contains(active) ? controlKey(active) : null;
     item.replaceChildren(...parts);
+    if (focused !== null) {
+      // the actions show only while the message holds the focus: show them to give it back
+      item.classList.add('refocus');
+      const again = [...item.querySelectorAll('button, a')].find(
+        (c) => controlKey(/** @type {HTMLElement} */ (c)) === focused,
+      );
+      if (again instanceof HTMLElement) again.focus({ preventScroll: true });
+      else {
+        item.tabIndex = -1;
+        item.focus({ preventScroll: true });
+      }
+      item.classList.remove('refocus');
+    }
     item.classList.toggle('deleted', event.deleted === true);
     item.classList.toggle('mentions-me', me !== null && !event.deleted && (event.mentions ?? []).includes(me.id));
   }
@@ -521,12 +540,17 @@ export class Timeline {
    */
   #foldPresence(node) {
     if (!(node instanceof HTMLElement) || !node.classList.contains('presence')) return;
+    // a run is one day's: the first item of a day starts a new one (its separator stays shown)
     let first = node;
-    while (first.previousElementSibling?.classList.contains('presence'))
+    while (!first.classList.contains('new-day') && first.previousElementSibling?.classList.contains('presence'))
       first = /** @type {HTMLElement} */ (first.previousElementSibling);
     /** @type {HTMLElement[]} */
-    const run = [];
-    for (let n = /** @type {Element | null} */ (first); n?.classList.contains('presence'); n = n.nextElementSibling)
+    const run = [first];
+    for (
+      let n = first.nextElementSibling;
+      n?.classList.contains('presence') && !n.classList.contains('new-day');
+      n = n.nextElementSibling
+    )
       run.push(/** @type {HTMLElement} */ (n));
     const last = /** @type {HTMLElement} */ (run.at(-1));
     for (const item of run) {
@@ -617,18 +641,32 @@ function isLong(text) {
   return lines > FOLD_LINES || text.length > FOLD_CHARS;
 }
 
-/** "Show more" under a folded long message; it unfolds it and folds it again. @param {HTMLElement} item @param {HTMLElement} text */
-function foldButton(item, text) {
-  text.classList.add('folded');
-  text.id = `text-${item.dataset.id}`;
-  const button = /** @type {HTMLButtonElement} */ (el('button', 'link-button fold', 'Show more'));
+/**
+ * "Show more" under a folded long message; it unfolds it and folds it again.
+ * @param {HTMLElement} item @param {HTMLElement} text @param {Set<string>} expanded ids unfolded
+ */
+function foldButton(item, text, expanded) {
+  const id = item.dataset.id ?? '';
+  text.id = `text-${id}`;
+  const button = /** @type {HTMLButtonElement} */ (el('button', 'link-button fold'));
   button.type = 'button';
-  button.setAttribute('aria-expanded', 'false');
   button.setAttribute('aria-controls', text.id);
-  button.addEventListener('click', () => {
-    const open = text.classList.toggle('folded') === false;
+  const show = (/** @type {boolean} */ open) => {
+    text.classList.toggle('folded', !open);
     button.textContent = open ? 'Show less' : 'Show more';
     button.setAttribute('aria-expanded', String(open));
+  };
+  show(expanded.has(id));
+  button.addEventListener('click', () => {
+    const open = !expanded.has(id);
+    if (open) expanded.add(id);
+    else expanded.delete(id);
+    show(open);
   });
   return button;
+}
+
+/** What tells a message's control from the others, across a redraw. @param {HTMLElement} control */
+function controlKey(control) {
+  return `${control.className}|${control.getAttribute('aria-label') ?? control.textContent}`;
 }

@@ -96,7 +96,7 @@ test('the room page has no violation in any state, at 360 and 1200 px, light and
   await alice.page.click('#member-menu button:text-is("Remove from room…")');
   await alice.page.waitForSelector('#kick-dialog[open]');
   await audit(alice.page, 'kick dialog', found);
-  await alice.page.click('#kick-dialog button[value="cancel"]');
+  await alice.page.click('#kick-dialog .dialog-cancel');
 
   await alice.page.fill('#text', 'hi @b');
   await alice.page.waitForSelector('#mention-list li');

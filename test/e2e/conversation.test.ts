@@ -70,6 +70,13 @@ test('@ offers the members; the mention is highlighted and alerts the mentioned 
   assert.match((await alice.page.textContent('#announcer')) ?? '', /You were mentioned by Bob/);
   assert.match((await alice.page.textContent('#alerts')) ?? '', /Sound: mentions/);
   assert.match((await alice.page.getAttribute('#alerts', 'title')) ?? '', /sound/);
+  // an address is not a mention
+  await bob.send('write to x@alice.example');
+  await carol.waitForMessage('write to x@alice.example');
+  const address = (await server.store.read(room, { limit: 10 }))
+    .map((e) => JSON.parse(e.json))
+    .find((e) => e.text === 'write to x@alice.example');
+  assert.equal(address.mentions, undefined, 'no mention in an address');
 });
 
 test('private messages survive a reload on both sides; Reply privately, Escape and pinning', async (t) => {

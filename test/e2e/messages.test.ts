@@ -215,3 +215,39 @@ test('the full emoji picker, served from here, finds an emoji by name and reacts
   assert.equal(await bob.page.textContent('#events li.msg .reaction .count'), '1');
   assert.deepEqual([...new Set(requests)], [new URL(server.url).host], 'nothing fetched from another origin');
 });
+
+test('by keyboard alone: arrows move between messages, Tab reaches their actions, Enter reacts and replies', async (t) => {
+  const server = await RestartableServer.start(t);
+  const room = e2eRoom('keys');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice');
+  const bob = await openRoom(browser(), t, server.url, room, 'Bob');
+  await bob.send('first from Bob');
+  await bob.send('second from Bob');
+  await alice.waitForMessage('second from Bob');
+  const active = () =>
+    alice.page.evaluate(() => {
+      const a = document.activeElement as HTMLElement;
+      return a.matches('li.msg')
+        ? `message: ${a.querySelector('.text')?.textContent}`
+        : (a.getAttribute('aria-label') ?? a.id);
+    });
+  await alice.page.focus('#log');
+  await alice.page.keyboard.press('ArrowUp');
+  assert.equal(await active(), 'message: second from Bob', 'Up from the conversation: the last message');
+  await alice.page.keyboard.press('ArrowUp');
+  assert.equal(await active(), 'message: first from Bob');
+  await alice.page.keyboard.press('Tab');
+  assert.equal(await active(), 'Reply', 'Tab goes into its actions');
+  await alice.page.keyboard.press('Tab');
+  assert.equal(await active(), 'React with 👍');
+  await alice.page.keyboard.press('Enter');
+  await bob.page.waitForSelector('#events li.msg:has-text("first from Bob") .reaction:has-text("👍")');
+  assert.equal(await active(), 'React with 👍', 'the focus stays on the control through the redraw');
+  await alice.page.keyboard.press('Shift+Tab');
+  await alice.page.keyboard.press('Enter');
+  assert.match((await alice.page.textContent('#mode-chip')) ?? '', /Replying to Bob: first from Bob/);
+  assert.equal(await active(), 'text', 'the composer has the focus');
+  await alice.page.keyboard.type('answered by keyboard');
+  await alice.page.keyboard.press('Enter');
+  await bob.page.waitForSelector('#events li.msg:has-text("answered by keyboard") .quote');
+});

@@ -28,7 +28,7 @@ test('the owner sets the topic and makes a moderator; everyone sees both, live a
 
   await alice.page.click('#topic-edit');
   await alice.page.fill('#topic-input', 'Lunch plans <b>only</b>');
-  await alice.page.click('#topic-dialog button[value="save"]');
+  await alice.page.press('#topic-input', 'Enter'); // Enter saves
   await bob.page.waitForFunction(() => document.getElementById('topic')?.textContent === 'Lunch plans <b>only</b>');
   assert.equal(await bob.page.locator('#topic b').count(), 0, 'the topic is text');
   await bob.page.waitForSelector('#events li.system:has-text("Alice set the topic: Lunch plans")');
@@ -75,12 +75,23 @@ test('a kick with a duration: the kicked page shows until when, does not reconne
   const text = (await carol.page.textContent('#removed-text')) ?? '';
   assert.match(text, /You were removed by Alice\. You can come back after .+\./);
   assert.equal(await carol.page.isDisabled('#rejoin'), true, 'no rejoining before the ban ends');
+  assert.equal(
+    await carol.page.evaluate(() => (document.querySelector('.body') as HTMLElement).inert),
+    true,
+    'the conversation behind the panel cannot be reached',
+  );
   await alice.page.waitForSelector('#events li.system:has-text("Alice removed Carol until")');
+  // Escape in the dialog, opened again for Bob, removes nobody (it does not repeat the last choice)
+  await memberAction(alice.page, 'Bob', 'Remove from room…');
+  await alice.page.waitForSelector('#kick-dialog[open]');
+  await alice.page.keyboard.press('Escape');
   // a minute later (the page's clock), the page has not tried to come back
   await carol.page.clock.fastForward(60_000);
   await alice.send('after the kick');
   await bob.waitForMessage('after the kick');
   assert.equal(sockets, 0, 'no reconnect after a kick');
+  assert.equal(await bob.page.isVisible('#removed'), false, 'Bob was not removed');
+  assert.equal(await alice.page.locator('#events li.system:has-text("removed Bob")').count(), 0);
   assert.equal(await carol.page.locator('#events li.msg', { hasText: 'after the kick' }).count(), 0);
 
   // a reload while banned: the server refuses the handshake and the page says why, once
