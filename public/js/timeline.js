@@ -314,6 +314,8 @@ export class Timeline {
     item.dataset.at = String(Date.parse(event.ts));
     if (event.seq) item.dataset.seq = String(event.seq);
     item.dataset.id = event.id;
+    // focusable: a tap on a touch screen (no hover there) or the arrow keys show its actions
+    item.tabIndex = -1;
     if (asOf === null) {
       this.#fill(item, event, false);
       return item;

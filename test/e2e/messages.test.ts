@@ -251,3 +251,22 @@ test('by keyboard alone: arrows move between messages, Tab reaches their actions
   await alice.page.keyboard.press('Enter');
   await bob.page.waitForSelector('#events li.msg:has-text("answered by keyboard") .quote');
 });
+
+test('on a touch screen a tap on a message shows its actions', async (t) => {
+  const server = await RestartableServer.start(t);
+  const room = e2eRoom('touch');
+  const alice = await openRoom(browser(), t, server.url, room, 'Alice');
+  const context = await browser().newContext({ viewport: { width: 360, height: 720 }, hasTouch: true, isMobile: true });
+  t.after(() => context.close());
+  await context.addInitScript(() => localStorage.setItem('roomchat.name', 'Bob'));
+  const page = await context.newPage();
+  await page.goto(`${server.url}/?room=${room}`);
+  await waitOnline(page);
+  await alice.send('tap me');
+  const item = page.locator('#events li.msg', { hasText: 'tap me' });
+  await item.waitFor();
+  assert.equal(await item.getByRole('button', { name: 'Reply', exact: true }).isVisible(), false);
+  await item.locator('.text').tap();
+  await item.getByRole('button', { name: 'Reply', exact: true }).tap();
+  assert.match((await page.textContent('#mode-chip')) ?? '', /Replying to Alice: tap me/);
+});
