@@ -2,10 +2,11 @@
  * Builds the Fastify app from a Config; never listens (server.ts does, tests inject).
  */
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 import { type BackendOverrides, openBackends } from './backends.js';
 import { type Clock, systemClock } from './chat/clock.js';
 import type { Config } from './config.js';
+import { loggerOptions, logRequests } from './logging.js';
 import { createMetrics } from './metrics.js';
 import chatPlugin from './plugins/chat.js';
 import compressPlugin from './plugins/compress.js';
@@ -47,10 +48,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       options.logger === false
         ? false
         : {
-            level: config.logLevel,
+            ...loggerOptions(config, process.stdout.isTTY === true),
             ...(typeof options.logger === 'object' ? options.logger : {}),
             serializers: { req: requestForLog },
           },
+    // one line per request, from logRequests
+    logController: new LogController({ disableRequestLogging: true }),
     // a reverse proxy's idle WebSocket must not count against the HTTP keep-alive
     forceCloseConnections: 'idle',
     // request.ip: the address a trusted proxy reports, else the peer's (per-address limits)
@@ -64,12 +67,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     bodyLimit: MAX_BODY_BYTES,
   });
+  logRequests(app, redactUid);
   const metrics = createMetrics();
   const clock = options.clock ?? systemClock;
   const backends = await openBackends(config, app.log, options, clock, metrics.observer);
   // member ids must be the same on every instance and after restarts: the secret lives in the store
   const secret = config.serverSecret ?? (await backends.store.secret(randomBytes(32).toString('base64url')));
-  app.log.info({ mode: backends.mode }, 'backends ready');
+  app.log.debug({ mode: backends.mode }, 'backends ready');
   await app.register(connectionsPlugin);
   await app.register(websocketPlugin, { config });
   await app.register(chatPlugin, { config, backends, secret, metrics, clock });

@@ -3,7 +3,9 @@
  * The only module that reads `process.env`.
  * @see https://github.com/fastify/env-schema
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
 import { envSchema } from 'env-schema';
 import { type Static, Type } from 'typebox';
 
@@ -28,6 +30,10 @@ export const ConfigSchema = Type.Object({
     ],
     { default: 'info', description: 'pino log level' },
   ),
+  logFormat: Type.Union([Type.Literal('auto'), Type.Literal('pretty'), Type.Literal('json')], {
+    default: 'auto',
+    description: 'pretty: one readable line per entry; json: one JSON object per line; auto: pretty on a terminal',
+  }),
   sqlitePath: Type.String({ minLength: 1, default: './data/roomchat.db', description: 'history file' }),
   sqliteSync: Type.Union([Type.Literal('full'), Type.Literal('normal')], {
     default: 'full',
@@ -117,6 +123,33 @@ const LISTS = new Set(KEYS.filter((key) => (ConfigSchema.properties[key] as { ty
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/**
+ * The variables of an env file (`NAME=value` lines, `#` comments, quotes; Node's own parser),
+ * or none when there is no such file.
+ */
+export function readEnvFile(path: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ConfigError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  return parseEnv(text) as Record<string, string>;
+}
+
+/**
+ * What the process was started with: its environment, over the `.env` file of the working
+ * directory when there is one (a variable set in the environment wins over the file's).
+ */
+export function processEnv(
+  envFile = '.env',
+  environment: NodeJS.ProcessEnv = process.env,
+): { env: NodeJS.ProcessEnv; fromFile: string[] } {
+  const file = readEnvFile(envFile);
+  return { env: { ...file, ...environment }, fromFile: Object.keys(file).filter((k) => environment[k] === undefined) };
 }
 
 /** Validate an environment (default `process.env`) and derive the Config; throws ConfigError naming the variable. */

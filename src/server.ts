@@ -1,21 +1,33 @@
 /**
- * The process: load the config, build the app, listen; on SIGTERM or SIGINT shut down in order
- * (stop accepting, store what was accepted, close sockets with 1001, close the store) and exit.
- * A second signal while shutting down is ignored: process managers signal the whole group.
+ * The process: check the Node.js version, load the config (the environment over `.env`), build
+ * the app, listen and say where; on SIGTERM or SIGINT shut down in order (stop accepting, store
+ * what was accepted, close sockets with 1001, close the store) and exit. A second signal while
+ * shutting down is ignored: process managers signal the whole group.
  */
-import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, processEnv } from './config.js';
+import { nodeProblem } from './node-version.js';
+import { listenLines } from './start-line.js';
+
+const tooOld = nodeProblem();
+if (tooOld) {
+  process.stderr.write(`${tooOld}\n`);
+  process.exit(1);
+}
 
 let config: ReturnType<typeof loadConfig>;
+const { env, fromFile } = processEnv();
 try {
-  config = loadConfig();
+  config = loadConfig(env);
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   process.stderr.write(`roomchat: ${err.message}\n`);
   process.exit(1);
 }
 
+// the app's modules load only on a Node that can run them
+const { buildApp } = await import('./app.js');
 const app = await buildApp(config);
+if (fromFile.length > 0) app.log.info({ variables: fromFile }, 'settings read from .env');
 let stopping = false;
 
 async function shutdown(signal: NodeJS.Signals): Promise<void> {
@@ -42,7 +54,7 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, (s) => void shutdown(s));
 
 try {
-  await app.listen({ port: config.port, host: config.host });
+  await app.listen({ port: config.port, host: config.host, listenTextResolver: listenLines(config) });
 } catch (err) {
   app.log.fatal({ err }, 'could not listen');
   process.exit(1);
