@@ -8,12 +8,11 @@
 import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const stamp = join(root, 'dist', '.build-stamp');
 const lock = join(root, '.build.lock');
-const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.rules.json', 'package.json'];
+const inputs = ['src', 'tsconfig.json', 'tsconfig.rules.json', 'package.json', 'scripts/build.mjs'];
 
 function newestInput() {
   let newest = 0;
@@ -51,9 +50,12 @@ for (let waited = 0; ; waited += 100) {
 try {
   if (!(process.argv.includes('--if-stale') && isFresh())) {
     const started = performance.now();
-    process.stdout.write(
+    // on stderr: stdout may be a stream of JSON log lines
+    process.stderr.write(
       "roomchat: building dist/ (the server from src/, the page's shared rules, vendored browser modules)… ",
     );
+    // esbuild is a development dependency: only a build needs it, not a start with dist/ fresh
+    const esbuild = await import('esbuild');
     // TypeScript to JavaScript, file by file (esbuild: a second where tsc takes many); the types
     // are checked by `npm run typecheck`, not here
     const sources = (dir) =>
@@ -94,7 +96,7 @@ try {
       join(picker, 'data.json'),
     );
     writeFileSync(stamp, `${new Date().toISOString()}\n`);
-    process.stdout.write(`built in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(`built in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   }
 } finally {
   rmSync(lock, { recursive: true, force: true });

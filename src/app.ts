@@ -2,11 +2,11 @@
  * Builds the Fastify app from a Config; never listens (server.ts does, tests inject).
  */
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { type BackendOverrides, openBackends } from './backends.js';
 import { type Clock, systemClock } from './chat/clock.js';
 import type { Config } from './config.js';
-import { loggerOptions, logRequests } from './logging.js';
+import { loggerOptions, logRequests, OneLinePerRequest } from './logging.js';
 import { createMetrics } from './metrics.js';
 import chatPlugin from './plugins/chat.js';
 import compressPlugin from './plugins/compress.js';
@@ -53,7 +53,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
             serializers: { req: requestForLog },
           },
     // one line per request, from logRequests
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new OneLinePerRequest(),
     // a reverse proxy's idle WebSocket must not count against the HTTP keep-alive
     forceCloseConnections: 'idle',
     // request.ip: the address a trusted proxy reports, else the peer's (per-address limits)

@@ -137,18 +137,21 @@ export function readEnvFile(path: string): Record<string, string> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new ConfigError(`cannot read ${path}: ${(err as Error).message}`);
   }
-  return parseEnv(text) as Record<string, string>;
+  return parseEnv(text.replace(/^\uFEFF/, '')) as Record<string, string>;
 }
 
 /**
  * What the process was started with: its environment, over the `.env` file of the working
  * directory when there is one (a variable set in the environment wins over the file's).
+ * `ENV_FILE` names another file, or none when empty (test harnesses: a developer's `.env` must
+ * not change what they start).
  */
 export function processEnv(
-  envFile = '.env',
+  envFile?: string,
   environment: NodeJS.ProcessEnv = process.env,
 ): { env: NodeJS.ProcessEnv; fromFile: string[] } {
-  const file = readEnvFile(envFile);
+  const path = envFile ?? environment.ENV_FILE ?? '.env';
+  const file = path === '' ? {} : readEnvFile(path);
   return { env: { ...file, ...environment }, fromFile: Object.keys(file).filter((k) => environment[k] === undefined) };
 }
 

@@ -2,9 +2,8 @@
  * The Node.js this release needs: package.json's `engines.node` (one place), checked first thing
  * at start, so that an older Node says so in one sentence instead of failing somewhere later.
  */
+// what this module uses must run on old versions too: it is what tells them they are too old
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PROJECT_ROOT } from './paths.js';
 
 /** The lowest version `engines.node` (`>=X.Y[.Z]`) accepts, as `[major, minor, patch]`. */
 export function requiredNode(range = readEngines()): [number, number, number] {
@@ -14,7 +13,10 @@ export function requiredNode(range = readEngines()): [number, number, number] {
 }
 
 function readEngines(): string {
-  const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { engines?: { node?: string } };
+  // src/ and dist/ both sit next to package.json
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    engines?: { node?: string };
+  };
   return pkg.engines?.node ?? '>=0';
 }
 

@@ -1,61 +1,12 @@
 /**
- * The process: check the Node.js version, load the config (the environment over `.env`), build
- * the app, listen and say where; on SIGTERM or SIGINT shut down in order (stop accepting, store
- * what was accepted, close sockets with 1001, close the store) and exit. A second signal while
- * shutting down is ignored: process managers signal the whole group.
+ * The entry point: first the Node.js version (nothing of the app is loaded before, so an older
+ * Node is told so in one sentence instead of failing on some newer API), then main.ts.
  */
-import { ConfigError, loadConfig, processEnv } from './config.js';
 import { nodeProblem } from './node-version.js';
-import { listenLines } from './start-line.js';
 
 const tooOld = nodeProblem();
 if (tooOld) {
   process.stderr.write(`${tooOld}\n`);
   process.exit(1);
 }
-
-let config: ReturnType<typeof loadConfig>;
-const { env, fromFile } = processEnv();
-try {
-  config = loadConfig(env);
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`roomchat: ${err.message}\n`);
-  process.exit(1);
-}
-
-// the app's modules load only on a Node that can run them
-const { buildApp } = await import('./app.js');
-const app = await buildApp(config);
-if (fromFile.length > 0) app.log.info({ variables: fromFile }, 'settings read from .env');
-let stopping = false;
-
-async function shutdown(signal: NodeJS.Signals): Promise<void> {
-  if (stopping) {
-    app.log.info({ signal }, 'already shutting down; signal ignored');
-    return;
-  }
-  stopping = true;
-  app.log.info({ signal }, 'shutting down');
-  const force = setTimeout(() => {
-    app.log.error('shutdown took too long; exiting');
-    process.exit(1);
-  }, config.shutdownTimeoutMs);
-  force.unref();
-  try {
-    await app.close();
-    process.exit(0);
-  } catch (err) {
-    app.log.error({ err }, 'shutdown failed');
-    process.exit(1);
-  }
-}
-
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, (s) => void shutdown(s));
-
-try {
-  await app.listen({ port: config.port, host: config.host, listenTextResolver: listenLines(config) });
-} catch (err) {
-  app.log.fatal({ err }, 'could not listen');
-  process.exit(1);
-}
+await import('./main.js');

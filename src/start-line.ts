@@ -5,8 +5,13 @@
 import { isAbsolute, relative } from 'node:path';
 import type { Config } from './config.js';
 
-/** A URL without its password (and without a user's secret in the query). */
+/**
+ * A URL without its password (and without a secret in the query). Anything that is not a URL
+ * with a scheme (`user:pass@host`, which ioredis accepts, a socket path, libpq's keywords) is not
+ * shown at all: it could hold a password where no parser finds it.
+ */
 export function withoutSecrets(url: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return '(as configured)';
   try {
     const u = new URL(url);
     u.password = '';
@@ -49,6 +54,9 @@ export function listenLines(config: Config, cwd = process.cwd()): (address: stri
       first = false;
       return `roomchat listening on ${openAddress(address)} (${storeText(config, cwd)})`;
     }
-    return `also reachable at ${address} (HOST=${config.host}: other machines can connect)`;
+    const everywhere = config.host === '0.0.0.0' || config.host === '::';
+    return everywhere
+      ? `also reachable at ${address} (HOST=${config.host}: other machines can connect)`
+      : `also listening at ${address}`;
   };
 }

@@ -52,6 +52,7 @@ export class ServerProcess {
       PORT: String(this.port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      ENV_FILE: '', // a developer's .env does not change the measured server
       SQLITE_PATH: join(this.#dir, 'chat.db'),
       // every guarantee stays on; the limits are raised so that the load is not refused
       RATE_LIMIT_PER_SEC: '1000000',

@@ -51,7 +51,8 @@ export class Instance {
   async start(): Promise<void> {
     const proc = spawn(process.execPath, ['--import', 'tsx', resolve(PROJECT_ROOT, 'src/server.ts')], {
       cwd: PROJECT_ROOT,
-      env: { PATH: process.env.PATH ?? '', ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
+      // ENV_FILE empty: a developer's .env in the project does not change the cluster under test
+      env: { PATH: process.env.PATH ?? '', ENV_FILE: '', ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proc.stdout?.on('data', (d) => {
