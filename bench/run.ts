@@ -25,7 +25,7 @@ const dbArg = argv.indexOf('--database');
 /** Where the search scenario makes its scratch PostgreSQL databases (`--database none` to skip). */
 const DATABASE = dbArg >= 0 ? (argv[dbArg + 1] as string) : 'postgres://postgres@127.0.0.1:5432/test';
 const named = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--runs' && argv[i - 1] !== '--database');
-const SCENARIOS = named.length ? named : ['fanout', 'rooms', 'idle', 'history', 'search'];
+const SCENARIOS = named.length ? named : ['fanout', 'rooms', 'growth', 'idle', 'history', 'search'];
 const KINDS: ServerKind[] = ['baseline', 'roomchat'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -132,6 +132,43 @@ async function rooms(kind: ServerKind) {
     await lg.close();
     return { steps: out, counters };
   });
+}
+
+/** Room sizes of the `growth` scenario, and the deliveries/s offered at each. */
+const GROWTH_SIZES = quick ? [10, 50] : [10, 100, 1000, 5000];
+const GROWTH_OFFERED = quick ? 2_000 : 20_000;
+/** A step counts only while the load generator has headroom: above this share of its core it may be what limits. */
+const LOADGEN_QUALIFIES_PCT = 70;
+
+/**
+ * How cost grows with the room: one sender in one room of 10, 100, 1000 and 5000 members, the
+ * same deliveries/s offered at each size (fewer messages in larger rooms).
+ */
+async function growth(kind: ServerKind) {
+  const window = quick ? 1000 : 4000;
+  const out: Array<StepResult & { size: number }> = [];
+  let counters: Counters | null = null;
+  for (const size of GROWTH_SIZES) {
+    const step = await withServer(kind, async (server) => {
+      const lg = new LoadGenerator(server.ws, 1, size);
+      await lg.connect(200);
+      const sender = [lg.members[0] as LoadGenerator['members'][0]];
+      const result = await measure(server, lg, sender, GROWTH_OFFERED / size, window, GROWTH_OFFERED);
+      const c = await lg.settle();
+      await lg.close();
+      const sum: Counters = counters ?? { delivered: 0, lost: 0, duplicated: 0, outOfOrder: 0, leaked: 0 };
+      counters = {
+        delivered: sum.delivered + c.delivered,
+        lost: sum.lost + c.lost,
+        duplicated: sum.duplicated + c.duplicated,
+        outOfOrder: sum.outOfOrder + c.outOfOrder,
+        leaked: sum.leaked + c.leaked,
+      };
+      return result;
+    });
+    out.push({ ...step, size });
+  }
+  return { steps: out, counters: counters ?? { delivered: 0, lost: 0, duplicated: 0, outOfOrder: 0, leaked: 0 } };
 }
 
 /** 10 000 idle connections over 100 rooms: resident memory per connection. */
@@ -266,7 +303,34 @@ for (const scenario of SCENARIOS) {
   console.error(`# ${scenario}…`);
   if (scenario === 'fanout') await loadScenario('fanout', fanout);
   else if (scenario === 'rooms') await loadScenario('rooms', rooms);
-  else if (scenario === 'idle') {
+  else if (scenario === 'growth') {
+    const per: Record<ServerKind, Array<Awaited<ReturnType<typeof growth>>>> = { baseline: [], roomchat: [] };
+    for (let r = 0; r < RUNS; r++) for (const kind of KINDS) per[kind].push(await growth(kind));
+    const med = (kind: ServerKind, i: number, key: keyof StepResult) =>
+      median(per[kind].map((x) => x.steps[i]?.[key] as number));
+    lines.push(
+      `### growth: one sender, ${GROWTH_OFFERED.toLocaleString('en')} deliveries/s offered, by room size`,
+      '',
+      '| members | baseline µs/delivery | roomchat µs/delivery | vs baseline | roomchat p99 ms | load gen CPU (baseline / roomchat) |',
+      '|---|---|---|---|---|---|',
+    );
+    GROWTH_SIZES.forEach((size, i) => {
+      const [b, o] = [med('baseline', i, 'usPerDelivery'), med('roomchat', i, 'usPerDelivery')];
+      const lgb = med('baseline', i, 'loadgenCpuPct');
+      const lgo = med('roomchat', i, 'loadgenCpuPct');
+      const busy = Math.max(lgb, lgo) > LOADGEN_QUALIFIES_PCT ? ' (load generator over 70 %: does not qualify)' : '';
+      lines.push(
+        `| ${size} | ${fmt(b, 2)} | ${fmt(o, 2)} | ${ratio(o, b)} | ${fmt(med('roomchat', i, 'p99'), 2)} | ${fmt(lgb, 0)} % / ${fmt(lgo, 0)} %${busy} |`,
+      );
+    });
+    lines.push('');
+    for (const kind of KINDS) {
+      for (const run of per[kind]) checkCounters(run.counters);
+      lines.push(`- ${kind}: ${per[kind].map((x) => countersLine(x.counters)).join('; ')}`);
+    }
+    lines.push('');
+    results.growth = per;
+  } else if (scenario === 'idle') {
     const per: Record<ServerKind, number[]> = { baseline: [], roomchat: [] };
     for (let r = 0; r < RUNS; r++) for (const kind of KINDS) per[kind].push((await idle(kind)).kibPerConnection);
     const [b, o] = [median(per.baseline), median(per.roomchat)];
@@ -305,7 +369,7 @@ for (const scenario of SCENARIOS) {
     );
     results.search = f;
   } else {
-    throw new Error(`unknown scenario ${scenario} (fanout, rooms, idle, history, search)`);
+    throw new Error(`unknown scenario ${scenario} (fanout, rooms, growth, idle, history, search)`);
   }
 }
 
