@@ -33,9 +33,20 @@ export interface BuildOptions extends BackendOverrides {
 /** Request bodies (uploads aside) are at most this large (PROTOCOL.md, "Abuse limits"). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** A member's uid is its secret: a URL is logged without it. */
+/**
+ * A member's uid is its secret: a URL is logged without it, whatever way its name is written
+ * (the query parser decodes names, so `%75id=` is a uid too; `+` is a space).
+ */
 export function redactUid(url: string): string {
-  return url.replace(/([?&]uid=)[^&#]*/g, '$1[redacted]');
+  return url.replace(/([?&])([^=&#]*)=([^&#]*)/g, (whole, sep: string, name: string) => {
+    let decoded = name;
+    try {
+      decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+    } catch {
+      // not valid percent-encoding: compared as written
+    }
+    return decoded.trim().toLowerCase() === 'uid' ? `${sep}${name}=[redacted]` : whole;
+  });
 }
 
 function requestForLog(req: FastifyRequest) {
