@@ -47,6 +47,8 @@ export interface Backends {
 export interface BackendOverrides {
   store?: HistoryStore;
   bus?: MessageBus;
+  /** Embedded mode's file store (tests: one that is slow to erase). */
+  files?: FileStore;
 }
 
 export async function openBackends(
@@ -68,7 +70,7 @@ export async function openBackends(
           onError: (err) => log.warn({ err }, 'checkpointing the history file after a delete failed'),
         }),
       bus: overrides.bus ?? new MemoryBus(),
-      files: await DiskFileStore.open(config.filesDir),
+      files: overrides.files ?? (await DiskFileStore.open(config.filesDir)),
       close: async () => {},
     };
   }

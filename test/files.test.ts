@@ -3,9 +3,14 @@
  * Range, thumbnail), erase with the message, and the hour an unattached upload is kept.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import type { ChatFile } from '../src/chat/protocol.js';
+import { DiskFileStore } from '../src/files/disk.js';
+import type { FileStore } from '../src/files/file-store.js';
 import { ManualClock } from './clock.js';
 import { type Client, connect, listen, newRoom, newUid, testConfig } from './helpers.js';
 
@@ -140,4 +145,54 @@ test('hostile uploads are kept as harmless bytes or refused, never served as wha
   const bytes = (await served(clean.body.file.id)).bytes;
   assert.equal(bytes.includes('SpyCam') || bytes.includes('Exif'), false, 'no EXIF (nor its GPS) is served');
   assert.equal((await sharp(bytes).metadata()).exif, undefined);
+});
+
+test('a deleted message’s files are gone before anyone hears of the deletion, however slow the erase', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'roomchat-files-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const disk = await DiskFileStore.open(dir);
+  // the erase is held (as a PostgreSQL round trip in a cluster may be) until the test lets it go
+  let erasing: () => void = () => {};
+  const called = new Promise<void>((resolve) => {
+    erasing = resolve;
+  });
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const heldErase = async (ids: string[]) => {
+    erasing();
+    await released;
+    return disk.erase(ids);
+  };
+  // the disk store, but for its erase (its methods keep their own `this`: it has private fields)
+  const files = new Proxy(disk, {
+    get(target, prop) {
+      if (prop === 'erase') return heldErase;
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  }) as FileStore;
+  const { ws, http } = await listen(t, testConfig(t), { files });
+  const room = newRoom('erase');
+  const uid = newUid();
+  const alice = await connect(ws, room, { uid });
+  const bob = await connect(ws, room);
+  const carol = await connect(ws, room);
+  const png = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#c63' } })
+    .png()
+    .toBuffer();
+  const up = await upload(http, room, uid, 'a.png', png);
+  const m = await send(alice, { type: 'message', text: 'with a file', files: [up.body.file.id], clientMsgId: 'e1' });
+  await bob.next((f) => f.type === 'message' && f.id === m.id);
+  alice.send({ type: 'delete', id: m.id });
+  await called;
+  // while the erase is held, nobody has heard of the deletion: Carol's typing, sent after it,
+  // reaches Bob first
+  carol.send({ type: 'typing' });
+  await bob.next((f) => f.type === 'typing' && f.member.id === carol.id);
+  assert.equal(bob.frames.filter((f) => f.type === 'delete').length, 0, 'no delete event before the erase');
+  release();
+  await bob.next((f) => f.type === 'delete' && f.id === m.id);
+  assert.equal((await fetch(`${http}/files/${up.body.file.id}`)).status, 404, 'gone when the deletion is seen');
 });

@@ -85,6 +85,8 @@ export const notFound = (id: string, clientMsgId?: string): Refusal => ({
 /**
  * Amend a message through the room hub and deliver the event; a refusal goes back to the peer, a
  * retry of an acknowledged change gets the original event. False when nothing was logged.
+ * `beforeDelivery` runs once the change is stored and before anyone hears of it (a deletion
+ * erases its files there, so whoever sees the delete event finds them gone).
  */
 export async function amend(
   peer: Peer,
@@ -92,6 +94,7 @@ export async function amend(
   id: string,
   change: Change,
   clientMsgId?: string,
+  beforeDelivery?: () => Promise<void>,
 ): Promise<boolean> {
   if (ctx.hub.closing) {
     peer.refuse({ code: 'unavailable', message: 'the server is restarting: retry', clientMsgId });
@@ -114,6 +117,7 @@ export async function amend(
     peer.send(result.event.json);
     return false;
   }
+  await beforeDelivery?.();
   ctx.hub.publish(peer.room, result.event);
   return true;
 }
