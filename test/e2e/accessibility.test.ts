@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { useChromium } from './browser.js';
-import { e2eRoom, openRoom, RestartableServer } from './harness.js';
+import { e2eRoom, memberAction, openRoom, RestartableServer } from './harness.js';
 
 const browser = useChromium();
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -80,8 +80,7 @@ test('the room page has no violation in any state, at 360 and 1200 px, light and
   await alice.send('@Bob sounds good');
   await alice.send(Array.from({ length: 30 }, (_, i) => `item ${i}`).join('\n'));
   await bob.waitForMessage('@Bob sounds good');
-  await carol.page.click('#members li button.member-name:text-is("Alice")');
-  await carol.page.click('#member-menu button:text-is("Send a private message")');
+  await memberAction(carol.page, 'Alice', 'Send a private message');
   await carol.send('a private word');
   await alice.waitForMessage('a private word');
   await alice.page.focus('#text');
@@ -123,8 +122,7 @@ test('the room page has no violation in any state, at 360 and 1200 px, light and
 
   // Carol is removed for an hour: her page's removed state
   await alice.page.click('#members-toggle');
-  await alice.page.click('#members li button.member-name:text-is("Carol")');
-  await alice.page.click('#member-menu button:text-is("Remove from room…")');
+  await memberAction(alice.page, 'Carol', 'Remove from room…');
   await alice.page.check('#kick-dialog input[value="60"]');
   await alice.page.click('#kick-dialog button[value="kick"]');
   await carol.page.waitForSelector('#removed:not([hidden])');

@@ -10,16 +10,17 @@ import type { Page } from 'playwright-core';
 import type { Clock } from '../../src/chat/clock.js';
 import { systemClock } from '../../src/chat/clock.js';
 import { useChromium } from './browser.js';
-import { e2eRoom, openRoom, RestartableServer, waitOnline } from './harness.js';
+import {
+  e2eRoom,
+  memberAction,
+  openRoom,
+  RestartableServer,
+  setHidden,
+  waitForMembers,
+  waitOnline,
+} from './harness.js';
 
 const browser = useChromium();
-
-/** Make the page believe its tab is hidden (a string: no build helpers in the page). */
-const hide = (page: Page) =>
-  page.evaluate(
-    `Object.defineProperty(document, 'hidden', { configurable: true, get() { return true; } });
-     document.dispatchEvent(new Event('visibilitychange'));`,
-  );
 
 /** Count the alert sounds a page plays (its AudioContext's oscillators). */
 const countBeeps = (page: Page) =>
@@ -36,10 +37,10 @@ test('@ offers the members; the mention is highlighted and alerts the mentioned 
   const alice = await openRoom(browser(), t, server.url, room, 'Alice');
   const bob = await openRoom(browser(), t, server.url, room, 'Bob');
   const carol = await openRoom(browser(), t, server.url, room, 'Carol');
-  await bob.page.waitForFunction(() => document.getElementById('online-count')?.textContent === '3');
+  await waitForMembers(bob.page, 3);
   for (const p of [alice.page, carol.page]) {
     await countBeeps(p);
-    await hide(p);
+    await setHidden(p, true);
   }
   // alerts are for mentions only (the default): an ordinary message alerts nobody
   await bob.send('an ordinary message');
@@ -85,8 +86,7 @@ test('private messages survive a reload on both sides; Reply privately, Escape a
   const alice = await openRoom(browser(), t, server.url, room, 'Alice');
   const bob = await openRoom(browser(), t, server.url, room, 'Bob');
   await alice.send('hello all');
-  await alice.page.click('#members li button.member-name:text-is("Bob")');
-  await alice.page.click('#member-menu button:text-is("Send a private message")');
+  await memberAction(alice.page, 'Bob', 'Send a private message');
   await alice.send('psst, Bob');
   await bob.waitForMessage('psst, Bob');
   assert.equal(await alice.page.isVisible('#dm-chip'), false, 'private mode ends after sending');
@@ -129,7 +129,7 @@ test('joins fold into one line, days are separated, long messages fold, an empty
   assert.equal(await alice.page.isVisible('.empty-hint'), true, 'an empty room shows how to invite');
   assert.equal(await alice.page.isVisible('#invite'), true);
   for (const name of ['Bob', 'Carol', 'Dave', 'Erin', 'Frank']) await openRoom(browser(), t, server.url, room, name);
-  await alice.page.waitForFunction(() => document.getElementById('online-count')?.textContent === '6');
+  await waitForMembers(alice.page, 6);
   const visibleSystem = () =>
     alice.page.$$eval('#events li.system', (l) =>
       l.filter((x) => (x as HTMLElement).offsetParent !== null).map((x) => x.querySelector('.line')?.textContent),

@@ -110,3 +110,20 @@ export async function waitOnline(page: Page): Promise<void> {
     () => !document.body.classList.contains('offline') && document.getElementById('banner')?.hidden,
   );
 }
+
+/** Make the page believe its tab was hidden or shown (a string: no build helpers in the page). */
+export const setHidden = (page: Page, hidden: boolean) =>
+  page.evaluate(
+    `Object.defineProperty(document, 'hidden', { configurable: true, get() { return ${hidden}; } });
+     document.dispatchEvent(new Event('visibilitychange'));`,
+  );
+
+/** Wait until the page shows `n` members online. */
+export const waitForMembers = (page: Page, n: number) =>
+  page.waitForFunction((x) => document.getElementById('online-count')?.textContent === String(x), n);
+
+/** Open the member menu of `name` and choose `action`. */
+export async function memberAction(page: Page, name: string, action: string): Promise<void> {
+  await page.click(`#members li button.member-name:text-is("${name}")`);
+  await page.click(`#member-menu button:text-is("${action}")`);
+}

@@ -5,24 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { useChromium } from './browser.js';
-import { e2eRoom, openRoom, RestartableServer } from './harness.js';
+import { e2eRoom, memberAction, openRoom, RestartableServer, waitForMembers } from './harness.js';
 
 const browser = useChromium();
-
-/** Open the member menu of `name` and choose `action`. */
-async function memberAction(page: Page, name: string, action: string): Promise<void> {
-  await page.click(`#members li button.member-name:text-is("${name}")`);
-  await page.click(`#member-menu button:text-is("${action}")`);
-}
 
 test('the owner sets the topic and makes a moderator; everyone sees both, live and after a reload', async (t) => {
   const server = await RestartableServer.start(t);
   const room = e2eRoom('topic');
   const alice = await openRoom(browser(), t, server.url, room, 'Alice'); // first in: the owner
   const bob = await openRoom(browser(), t, server.url, room, 'Bob');
-  await alice.page.waitForFunction(() => document.getElementById('online-count')?.textContent === '2');
+  await waitForMembers(alice.page, 2);
   assert.equal(await alice.page.textContent('#members li.me .tag.owner'), 'owner');
   assert.equal(await bob.page.isVisible('#topic-edit'), false, 'a member cannot edit the topic');
 
@@ -51,7 +44,7 @@ test('a kick with a duration: the kicked page shows until when, does not reconne
   const alice = await openRoom(browser(), t, server.url, room, 'Alice');
   const bob = await openRoom(browser(), t, server.url, room, 'Bob');
   const carol = await openRoom(browser(), t, server.url, room, 'Carol');
-  await alice.page.waitForFunction(() => document.getElementById('online-count')?.textContent === '3');
+  await waitForMembers(alice.page, 3);
   // a member has no moderation in the menu
   await bob.page.click('#members li button.member-name:text-is("Carol")');
   assert.equal(await bob.page.locator('#member-menu button:text("Remove from room")').count(), 0);
@@ -110,7 +103,7 @@ test('a kick that only disconnects lets the member rejoin at once', async (t) =>
   const room = e2eRoom('kick0');
   const alice = await openRoom(browser(), t, server.url, room, 'Alice');
   const bob = await openRoom(browser(), t, server.url, room, 'Bob');
-  await alice.page.waitForFunction(() => document.getElementById('online-count')?.textContent === '2');
+  await waitForMembers(alice.page, 2);
   await memberAction(alice.page, 'Bob', 'Remove from room…');
   await alice.page.click('#kick-dialog button[value="kick"]'); // "Only disconnect" is the default
   await bob.page.waitForSelector('#removed:not([hidden])');

@@ -4,16 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { useChromium } from './browser.js';
-import { e2eRoom, openRoom, RestartableServer } from './harness.js';
-
-/** Make the page believe its tab was hidden or shown (a string: no build helpers in the page). */
-const setHidden = (page: Page, hidden: boolean) =>
-  page.evaluate(
-    `Object.defineProperty(document, 'hidden', { configurable: true, get() { return ${hidden}; } });
-     document.dispatchEvent(new Event('visibilitychange'));`,
-  );
+import { e2eRoom, memberAction, openRoom, RestartableServer, setHidden } from './harness.js';
 
 const browser = useChromium();
 
@@ -122,8 +114,7 @@ test('on a 360 px phone the header shows the room, Alerts is reachable, and the 
   await page.waitForSelector('#members li.me', { state: 'hidden' });
   // and a private message from it
   await page.click('#members-toggle');
-  await page.click('#members li button:text("Bob")');
-  await page.click('#member-menu button:text("Send a private message")');
+  await memberAction(page, 'Bob', 'Send a private message');
   assert.equal(await page.isVisible('#dm-chip'), true, 'choosing a member starts a private message');
   await alice.send('hello from a phone');
   await alice.waitForMessage('hello from a phone');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seedMessages } from '../helpers.js';
 import { useChromium } from './browser.js';
-import { e2eRoom, openRoom, RestartableServer, waitOnline } from './harness.js';
+import { e2eRoom, memberAction, openRoom, RestartableServer, waitForMembers, waitOnline } from './harness.js';
 
 const browser = useChromium();
 
@@ -59,7 +59,7 @@ test('members and typing update live', async (t) => {
   const room = e2eRoom();
   const alice = await openRoom(browser(), t, server.url, room, 'Alice');
   const bob = await openRoom(browser(), t, server.url, room, 'Bob');
-  await alice.page.waitForFunction(() => document.getElementById('online-count')?.textContent === '2');
+  await waitForMembers(alice.page, 2);
   assert.deepEqual(await alice.page.$$eval('#members li .member-name', (l) => l.map((x) => x.textContent)), [
     'Alice',
     'Bob',
@@ -73,7 +73,7 @@ test('members and typing update live', async (t) => {
     timeout: 2000,
   });
   await bob.page.context().close();
-  await alice.page.waitForFunction(() => document.getElementById('online-count')?.textContent === '1');
+  await waitForMembers(alice.page, 1);
   assert.ok(await alice.page.locator('#events li.system', { hasText: 'Bob left' }).count());
 });
 
@@ -83,9 +83,8 @@ test('a direct message reaches its target only, marked as private', async (t) =>
   const alice = await openRoom(browser(), t, server.url, room, 'Alice');
   const bob = await openRoom(browser(), t, server.url, room, 'Bob');
   const carol = await openRoom(browser(), t, server.url, room, 'Carol');
-  await alice.page.waitForFunction(() => document.getElementById('online-count')?.textContent === '3');
-  await alice.page.click('#members li button:text("Bob")');
-  await alice.page.click('#member-menu button:text("Send a private message")');
+  await waitForMembers(alice.page, 3);
+  await memberAction(alice.page, 'Bob', 'Send a private message');
   assert.equal(await alice.page.isVisible('#dm-chip'), true);
   await alice.send('just for you');
   await bob.waitForMessage('just for you');
