@@ -30,7 +30,7 @@ export function createMetrics(): AppMetrics {
     connections: () => 0,
     rooms: () => 0,
     members: () => 0,
-    deliveries: () => ({ sent: 0, dropped: 0, slow: 0 }),
+    deliveries: () => ({ sent: 0, dropped: 0, slow: 0, queued: 0 }),
     heldRooms: () => ({}),
   };
   const gauge = (name: string, help: string, read: () => number) =>
@@ -72,6 +72,15 @@ export function createMetrics(): AppMetrics {
       const stats = sources.deliveries();
       this.reset();
       for (const outcome of ['sent', 'dropped', 'slow'] as const) this.labels(outcome).inc(stats[outcome]);
+    },
+  });
+  new Counter({
+    name: 'roomchat_deliveries_queued_total',
+    help: 'Frames written behind bytes the socket had not yet sent (its reader is slow): a share of the sent ones',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sources.deliveries().queued);
     },
   });
   const latency = new Histogram({

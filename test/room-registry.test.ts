@@ -189,9 +189,20 @@ test('dead sockets are skipped and dropped; slow ones are closed with 1013', () 
   assert.equal(slow.socket.closedWith, CLOSE_TRY_AGAIN_LATER);
   assert.deepEqual(slow.socket.sent, []);
   assert.equal(registry.connectionCount, 2, 'the dead one is gone, the slow one closes on its own');
-  assert.deepEqual(registry.stats, { sent: 1, dropped: 1, slow: 1 });
+  assert.deepEqual(registry.stats, { sent: 1, dropped: 1, slow: 1, queued: 0 });
   registry.deliver('r', event('r', 2));
   assert.deepEqual(slow.socket.sent, [], 'nothing more is queued behind a 1013');
+});
+
+test('a frame written behind unsent bytes (under the limit) is delivered and counted as queued', () => {
+  const { registry, open } = setup({ max: 100 });
+  const behind = open('r', 'a');
+  const clear = open('r', 'b');
+  behind.socket.bufferedAmount = 50;
+  registry.deliver('r', event('r', 1));
+  assert.deepEqual(behind.socket.seqs, [1]);
+  assert.deepEqual(clear.socket.seqs, [1]);
+  assert.deepEqual(registry.stats, { sent: 2, dropped: 0, slow: 0, queued: 1 });
 });
 
 test('ephemeral frames go to chosen members, or to everyone but the sender', () => {

@@ -68,10 +68,12 @@ export interface DeliveryStats {
   dropped: number;
   /** Sockets closed with 1013 for their backlog. */
   slow: number;
+  /** Of the sent frames, those written behind bytes the socket had not sent yet (a slow reader). */
+  queued: number;
 }
 
 export class RoomRegistry {
-  readonly stats: DeliveryStats = { sent: 0, dropped: 0, slow: 0 };
+  readonly stats: DeliveryStats = { sent: 0, dropped: 0, slow: 0, queued: 0 };
   readonly #rooms = new Map<string, RoomChannel>();
   readonly #opts: Required<Pick<RegistryOptions, 'gapWaitMs' | 'clock'>> & RegistryOptions;
   #connections = 0;
@@ -258,7 +260,8 @@ export class RoomRegistry {
       }
       return false;
     }
-    if (conn.socket.bufferedAmount > this.#opts.maxBufferedBytes) {
+    const buffered = conn.socket.bufferedAmount;
+    if (buffered > this.#opts.maxBufferedBytes) {
       // it resumes later with `since`; closing stops the backlog from growing without bound
       conn.close(CLOSE_TRY_AGAIN_LATER, 'too far behind: reconnect with since');
       this.stats.slow++;
@@ -273,6 +276,7 @@ export class RoomRegistry {
       return false;
     }
     this.stats.sent++;
+    if (buffered > 0) this.stats.queued++;
     return true;
   }
 }
