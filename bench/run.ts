@@ -6,6 +6,8 @@
  *   npm run bench                       all scenarios, medians of 3 runs
  *   npm run bench -- --runs 1 fanout    one scenario, one run
  *   npm run bench -- --quick            a small, fast pass (used by the tests)
+ *
+ * Scenarios: fanout, slow-readers, rooms, growth, idle, connections, cluster, history, search.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +16,8 @@ import { join, resolve } from 'node:path';
 import { SqliteStore } from '../src/chat/store/sqlite.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { type Counters, LoadGenerator } from './lib/loadgen.js';
-import { type ServerKind, ServerProcess } from './lib/servers.js';
+import { scratchDatabase } from './lib/scratch-database.js';
+import { type ServerKind, ServerProcess, servicesCpu } from './lib/servers.js';
 import { searchBench } from './search.js';
 
 const argv = process.argv.slice(2);
@@ -25,7 +28,8 @@ const dbArg = argv.indexOf('--database');
 /** Where the search scenario makes its scratch PostgreSQL databases (`--database none` to skip). */
 const DATABASE = dbArg >= 0 ? (argv[dbArg + 1] as string) : 'postgres://postgres@127.0.0.1:5432/test';
 const named = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--runs' && argv[i - 1] !== '--database');
-const SCENARIOS = named.length ? named : ['fanout', 'rooms', 'growth', 'idle', 'history', 'search'];
+const ALL = ['fanout', 'slow-readers', 'rooms', 'growth', 'idle', 'connections', 'cluster', 'history', 'search'];
+const SCENARIOS = named.length ? named : ALL;
 const KINDS: ServerKind[] = ['baseline', 'roomchat'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -36,6 +40,13 @@ try {
 } catch {
   console.warn('taskset failed: the load generator is not pinned');
 }
+// 50,000 connections need more descriptors than a login's default, here and in the servers
+// (they inherit it): raised where allowed (root), else `connections` fails on its own
+try {
+  execFileSync('prlimit', ['--pid', String(process.pid), '--nofile=200000:200000'], { stdio: 'ignore' });
+} catch {
+  console.warn('prlimit failed: the connections scenario may run out of file descriptors');
+}
 
 interface StepResult {
   offered: number;
@@ -45,7 +56,12 @@ interface StepResult {
   serverCpuPct: number;
   loadgenCpuPct: number;
   usPerDelivery: number;
+  /** roomchat: share of the window's frames written behind unsent bytes (slow readers), in %. */
+  queuedPct: number;
 }
+
+const QUEUED = 'roomchat_deliveries_queued_total';
+const SENT = 'roomchat_deliveries_total{outcome="sent"}';
 
 /** Offer a load for a measured window; CPU of both sides over the same window. */
 async function measure(
@@ -57,6 +73,7 @@ async function measure(
   offeredDeliveries: number,
 ): Promise<StepResult> {
   await lg.offer(senders, msgsPerSec, Math.min(1000, ms / 4)); // warm-up
+  const [queued0, sent0] = [await server.metric(QUEUED), await server.metric(SENT)];
   const cpu0 = server.cpuSeconds();
   const lg0 = process.cpuUsage();
   const t0 = performance.now();
@@ -67,7 +84,9 @@ async function measure(
   const stats = lg.stopRecording();
   const serverCpu = server.cpuSeconds() - cpu0;
   const lgCpu = process.cpuUsage(lg0);
+  const [queued, sent] = [(await server.metric(QUEUED)) - queued0, (await server.metric(SENT)) - sent0];
   return {
+    queuedPct: sent > 0 ? (100 * queued) / sent : 0,
     offered: offeredDeliveries,
     achieved: Math.round(stats.deliveries / (ms / 1000)),
     p50: stats.p50,
@@ -88,14 +107,26 @@ async function withServer<T>(kind: ServerKind, fn: (s: ServerProcess) => Promise
   }
 }
 
-/** 1 room × 1000 members, one sender, offered deliveries/s in steps until p99 > 250 ms or a loss. */
-async function fanout(kind: ServerKind) {
+/** Slow readers: each receiver stops reading for this long of every period (ms). */
+const SLOW_PAUSE_MS = 50;
+const SLOW_EVERY_MS = 200;
+
+/**
+ * 1 room × 1000 members, one sender, offered deliveries/s in steps until p99 > 250 ms or a loss.
+ * `slow`: the receivers read in bursts (`LoadGenerator.readInBursts`), so the sockets back up.
+ */
+async function fanout(kind: ServerKind, slow = false) {
   const members = quick ? 100 : 1000;
-  const steps = quick ? [5_000, 10_000] : [20_000, 50_000, 100_000, 150_000, 200_000];
+  const steps = quick
+    ? [5_000, 10_000]
+    : slow
+      ? [20_000, 50_000, 100_000]
+      : [20_000, 50_000, 100_000, 150_000, 200_000];
   const window = quick ? 1000 : 4000;
   return withServer(kind, async (server) => {
     const lg = new LoadGenerator(server.ws, 1, members);
     await lg.connect();
+    const stopBursts = slow ? lg.readInBursts(SLOW_EVERY_MS, SLOW_PAUSE_MS) : () => {};
     const out: StepResult[] = [];
     for (const offered of steps) {
       const step = await measure(
@@ -110,6 +141,7 @@ async function fanout(kind: ServerKind) {
       const c = lg.counters;
       if (step.p99 > 250 || c.outOfOrder + c.duplicated > 0) break;
     }
+    stopBursts();
     const counters = await lg.settle();
     await lg.close();
     return { steps: out, counters };
@@ -171,24 +203,164 @@ async function growth(kind: ServerKind) {
   return { steps: out, counters: counters ?? { delivered: 0, lost: 0, duplicated: 0, outOfOrder: 0, leaked: 0 } };
 }
 
+/** How long after the last join idle memory is read "as top shows it" (before any forced GC). */
+const IDLE_SETTLE_MS = quick ? 2000 : 30_000;
+
+/**
+ * Resident memory per connection, read twice: `IDLE_SETTLE_MS` after the last join, as an operator
+ * sees it, and then after a forced full garbage collection (what the connections hold).
+ */
+async function residentPerConnection(server: ServerProcess, connect: () => Promise<number>) {
+  const warm = new LoadGenerator(server.ws, 1, 10, 'warm');
+  await warm.connect();
+  await sleep(1000);
+  await server.collectGarbage();
+  const before = server.rssKiB();
+  const connections = await connect();
+  await sleep(IDLE_SETTLE_MS);
+  const asSeen = server.rssKiB();
+  await server.collectGarbage();
+  const collected = server.rssKiB();
+  await warm.close();
+  return {
+    connections,
+    kibPerConnection: (collected - before) / connections,
+    kibPerConnectionNoGc: (asSeen - before) / connections,
+  };
+}
+
 /** 10 000 idle connections over 100 rooms: resident memory per connection. */
 async function idle(kind: ServerKind) {
   const [nRooms, perRoom] = quick ? [10, 50] : [100, 100];
   return withServer(kind, async (server) => {
-    const warm = new LoadGenerator(server.ws, 1, 10, 'warm');
-    await warm.connect();
-    await sleep(1000);
-    await server.collectGarbage();
-    const before = server.rssKiB();
     const lg = new LoadGenerator(server.ws, nRooms, perRoom);
-    await lg.connect(200);
-    await sleep(2000); // joins delivered
-    await server.collectGarbage(); // what the connections hold, not the garbage of setting them up
-    const after = server.rssKiB();
+    const result = await residentPerConnection(server, async () => {
+      await lg.connect(200);
+      return nRooms * perRoom;
+    });
     await lg.close();
-    await warm.close();
-    return { connections: nRooms * perRoom, kibPerConnection: (after - before) / (nRooms * perRoom) };
+    return result;
   });
+}
+
+/** Source addresses of the `connections` scenario: 8 × the ephemeral port range. */
+const SOURCE_ADDRESSES = Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 2}`);
+
+/**
+ * 50,000 connections on one server: first a storm of 10,000 joins into 100 rooms, all at once
+ * (at most 1000 handshakes in flight), timed to the last welcome; then 40,000 more into 400
+ * rooms; resident memory per connection as in `idle`. Connections come from 127.0.0.2–9 so that
+ * the ports suffice; the server's per-address caps are raised (`ServerProcess`).
+ */
+async function connections(kind: ServerKind) {
+  const [stormRooms, restRooms, perRoom] = quick ? [5, 10, 100] : [100, 400, 100];
+  return withServer(kind, async (server) => {
+    const storm = new LoadGenerator(server.ws, stormRooms, perRoom, `storm-${Date.now().toString(36)}`);
+    const rest = new LoadGenerator(server.ws, restRooms, perRoom);
+    storm.localAddresses = SOURCE_ADDRESSES;
+    rest.localAddresses = SOURCE_ADDRESSES;
+    let stormSeconds = 0;
+    let stormCpuUs = 0;
+    const memory = await residentPerConnection(server, async () => {
+      const cpu0 = server.cpuSeconds();
+      const t0 = performance.now();
+      await storm.storm(1000);
+      stormSeconds = (performance.now() - t0) / 1000;
+      stormCpuUs = ((server.cpuSeconds() - cpu0) * 1e6) / storm.members.length;
+      await rest.connect(500);
+      return storm.members.length + rest.members.length;
+    });
+    const waits = [...storm.welcomeMs].sort((a, b) => a - b);
+    const at = (q: number) => waits[Math.min(waits.length - 1, Math.floor(q * waits.length))] as number;
+    await storm.close();
+    await rest.close();
+    return {
+      ...memory,
+      storm: {
+        joins: storm.members.length,
+        seconds: stormSeconds,
+        welcomeP50: at(0.5),
+        welcomeP99: at(0.99),
+        cpuUsPerJoin: stormCpuUs,
+      },
+    };
+  });
+}
+
+/** What the cluster scenario counts as the deployment's, besides the instances. */
+const SERVICES = ['redis-server', 'postgres'];
+
+/**
+ * The same fan-out and rooms loads on roomchat in cluster mode (Redis + PostgreSQL), with one
+ * instance and then two (members alternate between them): total CPU per delivery of everything
+ * the deployment runs, instances + Redis + PostgreSQL, from /proc. Both instances share core 0
+ * (this machine has two cores): CPU accounting, not throughput, is what it can show.
+ */
+async function cluster() {
+  const database = await scratchDatabase(DATABASE, `roomchat_bench_cluster_${process.pid}`);
+  const loads = [
+    { name: 'fan-out 1 × 1000', rooms: 1, perRoom: quick ? 100 : 1000, deliveries: quick ? 5_000 : 50_000 },
+    { name: 'rooms 200 × 10', rooms: quick ? 20 : 200, perRoom: quick ? 5 : 10, deliveries: quick ? 1_000 : 10_000 },
+  ];
+  const window = quick ? 1000 : 4000;
+  const out: Array<{
+    load: string;
+    instances: number;
+    usPerDelivery: number;
+    instancesUs: number;
+    servicesUs: number;
+    p99: number;
+    counters: Counters;
+  }> = [];
+  try {
+    for (const load of loads) {
+      for (const instances of [1, 2]) {
+        const env = {
+          REDIS_URL: 'redis://127.0.0.1:6379',
+          DATABASE_URL: database.url,
+          REDIS_PREFIX: `roomchat-bench-${process.pid}-${Date.now().toString(36)}:`,
+        };
+        const servers = Array.from({ length: instances }, () => new ServerProcess({ kind: 'roomchat', core: 0, env }));
+        await Promise.all(servers.map((x) => x.start()));
+        try {
+          const lg = new LoadGenerator(
+            servers.map((x) => x.ws),
+            load.rooms,
+            load.perRoom,
+          );
+          await lg.connect(200);
+          const senders = load.rooms === 1 ? [lg.members[0] as LoadGenerator['members'][0]] : lg.members;
+          const perSecond = load.deliveries / load.perRoom;
+          await lg.offer(senders, perSecond, Math.min(1000, window / 4)); // warm-up
+          const instanceCpu = () => servers.reduce((sum, x) => sum + x.cpuSeconds(), 0);
+          const services = servicesCpu(SERVICES);
+          const i0 = instanceCpu();
+          lg.record();
+          await lg.offer(senders, perSecond, window);
+          await sleep(100);
+          const stats = lg.stopRecording();
+          const [instancesCpu, servicesCpuSeconds] = [instanceCpu() - i0, services()];
+          const counters = await lg.settle();
+          await lg.close();
+          const per = (x: number) => (x * 1e6) / Math.max(1, stats.deliveries);
+          out.push({
+            load: load.name,
+            instances,
+            usPerDelivery: per(instancesCpu + servicesCpuSeconds),
+            instancesUs: per(instancesCpu),
+            servicesUs: per(servicesCpuSeconds),
+            p99: stats.p99,
+            counters,
+          });
+        } finally {
+          await Promise.all(servers.map((x) => x.stop()));
+        }
+      }
+    }
+  } finally {
+    await database.drop();
+  }
+  return out;
 }
 
 /** The store alone: appends one at a time and in bursts; and a resume of 1000 missed events. */
@@ -249,7 +421,7 @@ const checkCounters = (c: Counters) => {
   if (c.lost + c.duplicated + c.outOfOrder + c.leaked > 0) correctnessOk = false;
 };
 
-async function loadScenario(name: 'fanout' | 'rooms', fn: typeof fanout) {
+async function loadScenario(name: string, fn: (kind: ServerKind) => ReturnType<typeof fanout>) {
   const per: Record<ServerKind, Array<{ steps: StepResult[]; counters: Counters }>> = { baseline: [], roomchat: [] };
   for (let r = 0; r < RUNS; r++) for (const kind of KINDS) per[kind].push(await fn(kind));
   // a server that stopped early (p99 over 250 ms) shows dashes for the steps it did not reach
@@ -261,8 +433,8 @@ async function loadScenario(name: 'fanout' | 'rooms', fn: typeof fanout) {
   lines.push(
     `### ${name}`,
     '',
-    '| offered deliveries/s | server | achieved/s | p50 ms | p99 ms | server CPU | load gen CPU | server µs/delivery | vs baseline |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| offered deliveries/s | server | achieved/s | p50 ms | p99 ms | server CPU | load gen CPU | server µs/delivery | vs baseline | frames queued |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   );
   for (let i = 0; i < stepCount; i++) {
     for (const kind of KINDS) {
@@ -270,7 +442,7 @@ async function loadScenario(name: 'fanout' | 'rooms', fn: typeof fanout) {
       if (runs * 2 <= RUNS) {
         const offered = med(KINDS.find((k) => reached(k, i).length > 0) as ServerKind, i, 'offered');
         lines.push(
-          `| ${offered} | ${kind} | stopped before: p99 over 250 ms in ${RUNS - runs} of ${RUNS} runs | | | | | | |`,
+          `| ${offered} | ${kind} | stopped before: p99 over 250 ms in ${RUNS - runs} of ${RUNS} runs | | | | | | | |`,
         );
         continue;
       }
@@ -283,9 +455,10 @@ async function loadScenario(name: 'fanout' | 'rooms', fn: typeof fanout) {
         fmt(med(kind, i, 'p50'), 2),
         fmt(med(kind, i, 'p99'), 2),
         `${fmt(med(kind, i, 'serverCpuPct'), 0)} %`,
-        `${fmt(med(kind, i, 'loadgenCpuPct'), 0)} %`,
+        `${fmt(med(kind, i, 'loadgenCpuPct'), 0)} %${med(kind, i, 'loadgenCpuPct') > LOADGEN_QUALIFIES_PCT ? ' (does not qualify)' : ''}`,
         fmt(us, 2),
         kind === 'roomchat' ? ratio(us, base) : '1×',
+        kind === 'roomchat' ? `${fmt(med(kind, i, 'queuedPct'), 1)} %` : '–',
       ];
       lines.push(`| ${cells.join(' | ')} |`);
     }
@@ -295,13 +468,21 @@ async function loadScenario(name: 'fanout' | 'rooms', fn: typeof fanout) {
     for (const run of per[kind]) checkCounters(run.counters);
     lines.push(`- ${kind}: ${per[kind].map((x) => countersLine(x.counters)).join('; ')}`);
   }
-  lines.push('');
+  lines.push(
+    `- a step qualifies while the load generator stays under ${LOADGEN_QUALIFIES_PCT} % of its core; "frames queued": roomchat's frames written behind bytes a socket had not yet sent`,
+    '',
+  );
   results[name] = per;
 }
 
 for (const scenario of SCENARIOS) {
   console.error(`# ${scenario}…`);
-  if (scenario === 'fanout') await loadScenario('fanout', fanout);
+  if (scenario === 'fanout') await loadScenario('fanout', (kind) => fanout(kind));
+  else if (scenario === 'slow-readers')
+    await loadScenario(
+      `slow-readers: fan-out whose receivers stop reading ${SLOW_PAUSE_MS} ms of every ${SLOW_EVERY_MS} ms`,
+      (kind) => fanout(kind, true),
+    );
   else if (scenario === 'rooms') await loadScenario('rooms', rooms);
   else if (scenario === 'growth') {
     const per: Record<ServerKind, Array<Awaited<ReturnType<typeof growth>>>> = { baseline: [], roomchat: [] };
@@ -331,12 +512,91 @@ for (const scenario of SCENARIOS) {
     lines.push('');
     results.growth = per;
   } else if (scenario === 'idle') {
-    const per: Record<ServerKind, number[]> = { baseline: [], roomchat: [] };
-    for (let r = 0; r < RUNS; r++) for (const kind of KINDS) per[kind].push((await idle(kind)).kibPerConnection);
-    const [b, o] = [median(per.baseline), median(per.roomchat)];
-    lines.push('### idle', '', '| server | RSS KiB per idle connection | vs baseline |', '|---|---|---|');
-    lines.push(`| baseline | ${fmt(b, 2)} | 1× |`, `| roomchat | ${fmt(o, 2)} | ${ratio(o, b)} |`, '');
+    const per: Record<ServerKind, Array<Awaited<ReturnType<typeof idle>>>> = { baseline: [], roomchat: [] };
+    for (let r = 0; r < RUNS; r++) for (const kind of KINDS) per[kind].push(await idle(kind));
+    const med = (kind: ServerKind, key: 'kibPerConnection' | 'kibPerConnectionNoGc') =>
+      median(per[kind].map((x) => x[key]));
+    lines.push(
+      `### idle: ${per.roomchat[0]?.connections ?? 0} connections over 100 rooms, RSS KiB per connection`,
+      '',
+      `| server | ${IDLE_SETTLE_MS / 1000} s after the last join (as top shows it) | vs baseline | after a forced full GC | vs baseline |`,
+      '|---|---|---|---|---|',
+    );
+    for (const kind of KINDS) {
+      const [seen, gc] = [med(kind, 'kibPerConnectionNoGc'), med(kind, 'kibPerConnection')];
+      const [bSeen, bGc] = [med('baseline', 'kibPerConnectionNoGc'), med('baseline', 'kibPerConnection')];
+      lines.push(`| ${kind} | ${fmt(seen, 2)} | ${ratio(seen, bSeen)} | ${fmt(gc, 2)} | ${ratio(gc, bGc)} |`);
+    }
+    lines.push('');
     results.idle = per;
+  } else if (scenario === 'connections') {
+    const per: Record<ServerKind, Array<Awaited<ReturnType<typeof connections>>>> = { baseline: [], roomchat: [] };
+    for (let r = 0; r < RUNS; r++) for (const kind of KINDS) per[kind].push(await connections(kind));
+    const med = (kind: ServerKind, pick: (x: Awaited<ReturnType<typeof connections>>) => number) =>
+      median(per[kind].map(pick));
+    lines.push(
+      `### connections: ${(per.roomchat[0]?.connections ?? 0).toLocaleString('en')} on one server, the first ${(per.roomchat[0]?.storm.joins ?? 0).toLocaleString('en')} as a storm into 100 rooms`,
+      '',
+      '| server | storm: seconds to the last welcome | welcome p50 ms | welcome p99 ms | server CPU µs per join | RSS KiB/connection, 30 s after | after a full GC |',
+      '|---|---|---|---|---|---|---|',
+    );
+    for (const kind of KINDS) {
+      lines.push(
+        `| ${kind} | ${fmt(
+          med(kind, (x) => x.storm.seconds),
+          2,
+        )} | ${fmt(
+          med(kind, (x) => x.storm.welcomeP50),
+          1,
+        )} | ${fmt(
+          med(kind, (x) => x.storm.welcomeP99),
+          1,
+        )} | ${fmt(
+          med(kind, (x) => x.storm.cpuUsPerJoin),
+          0,
+        )} | ${fmt(
+          med(kind, (x) => x.kibPerConnectionNoGc),
+          2,
+        )} | ${fmt(
+          med(kind, (x) => x.kibPerConnection),
+          2,
+        )} |`,
+      );
+    }
+    lines.push(
+      '',
+      `- connections from ${SOURCE_ADDRESSES[0]}–${SOURCE_ADDRESSES.at(-1)}; the per-address caps (connections, joins, messages) are raised for the benchmark. The baseline sends a bare welcome and announces no join; roomchat's welcome holds the room's members and history, and each join is announced to the room.`,
+      '',
+    );
+    results.connections = per;
+  } else if (scenario === 'cluster') {
+    const runs: Array<Awaited<ReturnType<typeof cluster>>> = [];
+    for (let r = 0; r < RUNS; r++) runs.push(await cluster());
+    const first = runs[0] ?? [];
+    lines.push(
+      '### cluster: roomchat on Redis + PostgreSQL, 1 instance and 2, total CPU per delivery of the deployment',
+      '',
+      '| load | instances | total µs/delivery | instances | Redis + PostgreSQL | p99 ms | 2 vs 1 |',
+      '|---|---|---|---|---|---|---|',
+    );
+    first.forEach((row, i) => {
+      const med = (key: 'usPerDelivery' | 'instancesUs' | 'servicesUs' | 'p99') =>
+        median(runs.map((r) => r[i]?.[key] as number));
+      const one = median(
+        runs.map((r) => r.find((x) => x.load === row.load && x.instances === 1)?.usPerDelivery as number),
+      );
+      for (const run of runs) checkCounters(run[i]?.counters as Counters);
+      lines.push(
+        `| ${row.load} | ${row.instances} | ${fmt(med('usPerDelivery'), 2)} | ${fmt(med('instancesUs'), 2)} | ${fmt(med('servicesUs'), 2)} | ${fmt(med('p99'), 2)} | ${row.instances === 1 ? '1×' : ratio(med('usPerDelivery'), one)} |`,
+      );
+    });
+    lines.push(
+      '',
+      `- ${first.map((r, i) => `${r.load}, ${r.instances}: ${runs.map((run) => countersLine(run[i]?.counters as Counters)).join('; ')}`).join('\n- ')}`,
+      '- both instances on core 0, Redis and PostgreSQL unpinned, the load generator on core 1: on two cores, CPU per delivery (not throughput) is what can be compared',
+      '',
+    );
+    results.cluster = runs;
   } else if (scenario === 'history') {
     const h = await history();
     lines.push('### history (roomchat only: the baseline has no store)', '');
@@ -369,7 +629,7 @@ for (const scenario of SCENARIOS) {
     );
     results.search = f;
   } else {
-    throw new Error(`unknown scenario ${scenario} (fanout, rooms, growth, idle, history, search)`);
+    throw new Error(`unknown scenario ${scenario} (${ALL.join(', ')})`);
   }
 }
 

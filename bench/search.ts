@@ -13,6 +13,7 @@ import { PostgresStore } from '../src/chat/store/postgres.js';
 import { tsvectorOf } from '../src/chat/store/shared.js';
 import { SqliteStore } from '../src/chat/store/sqlite.js';
 import { indexText, parseQuery } from '../src/shared/search.js';
+import { scratchDatabase } from './lib/scratch-database.js';
 
 export interface SearchFigures {
   messages: number;
@@ -117,21 +118,6 @@ async function timeQueries(store: HistoryStore, room: string, queries: string[])
   ms.sort((a, b) => a - b);
   const at = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] as number;
   return { p50: at(0.5), p99: at(0.99), max: ms.at(-1) as number, meanResults: results / queries.length };
-}
-
-/** A scratch PostgreSQL database for the run, dropped after it. */
-async function scratchDatabase(url: string, name: string) {
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  return {
-    url: url.replace(/\/[^/]*$/, `/${name}`),
-    async drop() {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
 }
 
 export async function searchBench({

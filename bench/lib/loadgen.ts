@@ -37,9 +37,17 @@ export class LoadGenerator {
   recording = false;
   /** Deliveries while `recording`. */
   windowDeliveries = 0;
+  /** Milliseconds from opening each connection to its welcome, in the order they arrived. */
+  readonly welcomeMs: number[] = [];
+  /**
+   * Source addresses to spread connections over (e.g. 127.0.0.2 … 127.0.0.9): each gives its own
+   * range of ephemeral ports, so more connections than one address has ports. Empty: the default.
+   */
+  localAddresses: string[] = [];
 
   constructor(
-    readonly base: string,
+    /** The server's ws:// base; several (instances of one deployment): members alternate between them. */
+    readonly base: string | string[],
     readonly rooms: number,
     readonly perRoom: number,
     readonly roomPrefix = `bench-${Date.now().toString(36)}`,
@@ -56,11 +64,33 @@ export class LoadGenerator {
     }
   }
 
+  /**
+   * Open every member at once, at most `concurrency` handshakes in flight: a connection storm.
+   * Resolves when every member has its welcome; `welcomeMs` has each one's wait.
+   */
+  async storm(concurrency: number): Promise<void> {
+    const todo: Array<[number, number]> = [];
+    for (let r = 0; r < this.rooms; r++) for (let i = 0; i < this.perRoom; i++) todo.push([r, i]);
+    let next = 0;
+    const worker = async () => {
+      while (next < todo.length) {
+        const [r, i] = todo[next++] as [number, number];
+        await this.#open(r, i);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));
+  }
+
   #open(room: number, index: number): Promise<void> {
     const uid = `bench${room}x${index}x${this.roomPrefix.slice(-6)}`;
-    const ws = new WebSocket(`${this.base}/ws?room=${this.roomPrefix}-${room}&uid=${uid}&name=m${index}`, {
+    const n = this.members.length;
+    const base = typeof this.base === 'string' ? this.base : (this.base[n % this.base.length] as string);
+    const localAddress = this.localAddresses.length ? this.localAddresses[n % this.localAddresses.length] : undefined;
+    const opened = performance.now();
+    const ws = new WebSocket(`${base}/ws?room=${this.roomPrefix}-${room}&uid=${uid}&name=m${index}`, {
       perMessageDeflate: false,
       skipUTF8Validation: true,
+      ...(localAddress ? { localAddress } : {}),
     });
     const member: Member = { ws, room, index, last: new Int32Array(this.perRoom).fill(-1) };
     this.members.push(member);
@@ -69,6 +99,7 @@ export class LoadGenerator {
       ws.on('message', (data: Buffer) => {
         if (!welcomed) {
           welcomed = true;
+          this.welcomeMs.push(performance.now() - opened);
           resolve();
           return;
         }
@@ -142,6 +173,35 @@ export class LoadGenerator {
     });
   }
 
+  /**
+   * Receivers that read in bursts, as clients behind real networks do: each member stops reading
+   * its socket for `pauseMs` of every `everyMs` (phases spread over the members), so the server's
+   * sockets back up. Returns a function that stops it and resumes every socket.
+   */
+  readInBursts(everyMs: number, pauseMs: number): () => void {
+    type Readable = { pause(): void; resume(): void };
+    const socketOf = (m: Member) => (m.ws as unknown as { _socket: Readable | null })._socket;
+    const start = performance.now();
+    const paused = new Uint8Array(this.members.length);
+    const timer = setInterval(() => {
+      const now = performance.now() - start;
+      this.members.forEach((m, i) => {
+        const phase = (now + (i * everyMs) / this.members.length) % everyMs;
+        const stop = phase < pauseMs ? 1 : 0;
+        if (stop === paused[i]) return;
+        paused[i] = stop;
+        if (stop) socketOf(m)?.pause();
+        else socketOf(m)?.resume();
+      });
+    }, 5);
+    return () => {
+      clearInterval(timer);
+      this.members.forEach((m, i) => {
+        if (paused[i]) socketOf(m)?.resume();
+      });
+    };
+  }
+
   /** Start a measured window. */
   record(): void {
     this.recording = true;
@@ -179,6 +239,6 @@ export class LoadGenerator {
 
   async close(): Promise<void> {
     for (const m of this.members) m.ws.terminate();
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, this.members.length > 10_000 ? 2000 : 200));
   }
 }

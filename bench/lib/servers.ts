@@ -3,13 +3,47 @@
  * them: CPU time and resident memory.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths.js';
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** CPU seconds (user + system) a process has used so far; 0 when it is gone. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
+/** Processes whose command name is one of `names` (e.g. redis-server, postgres and its backends). */
+export function pidsNamed(names: readonly string[]): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (names.includes(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/**
+ * CPU seconds used so far by the processes named `names`, counting each that appears later from
+ * zero: `cpu()` before and after a window gives what those services spent in it.
+ */
+export function servicesCpu(names: readonly string[]): () => number {
+  const start = new Map(pidsNamed(names).map((pid) => [pid, processCpuSeconds(pid)]));
+  return () => pidsNamed(names).reduce((sum, pid) => sum + processCpuSeconds(pid) - (start.get(pid) ?? 0), 0);
+}
 
 export type ServerKind = 'baseline' | 'roomchat';
 
@@ -19,6 +53,8 @@ export interface ServerOptions {
   core: number;
   /** Extra environment (roomchat: cluster URLs, limits). */
   env?: Record<string, string>;
+  /** Extra arguments to node itself (e.g. `--cpu-prof`, which NODE_OPTIONS does not take). */
+  nodeArgs?: string[];
 }
 
 async function freePort(): Promise<number> {
@@ -64,11 +100,15 @@ export class ServerProcess {
       NODE_OPTIONS: `--expose-gc --import=${resolve(PROJECT_ROOT, 'bench/lib/gc-on-signal.mjs')}`,
       ...this.options.env,
     };
-    this.proc = spawn('taskset', ['-c', String(this.options.core), process.execPath, script], {
-      cwd: PROJECT_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.proc = spawn(
+      'taskset',
+      ['-c', String(this.options.core), process.execPath, ...(this.options.nodeArgs ?? []), script],
+      {
+        cwd: PROJECT_ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.proc.stdout?.on('data', (d) => {
       this.log += d;
     });
@@ -90,9 +130,17 @@ export class ServerProcess {
 
   /** CPU seconds (user + system) the server has used so far. */
   cpuSeconds(): number {
-    const stat = readFileSync(`/proc/${this.proc?.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    return processCpuSeconds(this.proc?.pid ?? 0);
+  }
+
+  /** A counter or gauge of roomchat's /metrics (0 when absent, as for the baseline). */
+  async metric(name: string): Promise<number> {
+    const text = await fetch(`http://127.0.0.1:${this.port}/metrics`).then(
+      (r) => (r.ok ? r.text() : ''),
+      () => '',
+    );
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line ? Number(line.slice(name.length + 1)) : 0;
   }
 
   /** Run a full garbage collection in the server (the hook of gc-on-signal.mjs) and let it settle. */
