@@ -201,7 +201,7 @@ test('SQLite: a search past SEARCH_TIMEOUT_MS is stopped and answered 503; the n
   const store = new SqliteStore({ path, searchTimeoutMs: 1 });
   const { http } = await listen(t, testConfig(t, { sqlitePath: path }), { store });
   const room = newRoom('slow');
-  for (let i = 0; i < 30_000; i += 1000) {
+  for (let i = 0; i < 60_000; i += 1000) {
     await Promise.all(
       Array.from({ length: 1000 }, (_, k) =>
         store.append({
