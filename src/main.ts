@@ -48,7 +48,7 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, (s) => void shutdown(s));
 
 try {
-  await app.listen({ port: config.port, host: config.host, listenTextResolver: listenLines(config) });
+  await app.listen({ port: config.port, host: config.host, backlog: 4096, listenTextResolver: listenLines(config) });
 } catch (err) {
   app.log.fatal({ err }, 'could not listen');
   process.exit(1);
