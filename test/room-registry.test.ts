@@ -12,16 +12,23 @@ class RecordingSocket {
   bufferedAmount = 0;
   /** The payloads written, whether through ws or straight to its socket as whole frames. */
   readonly sent: Buffer[] = [];
+  /** Writes to the socket under ws (each may hold several frames). */
+  writes = 0;
   readonly _sender = { _state: 0, _queue: [] };
   readonly _socket = {
     destroyed: false,
     writableLength: 0,
-    write: (frame: Buffer) => {
-      assert.equal(frame[0], 0x81, 'a final text frame');
-      const length = (frame[1] as number) < 126 ? (frame[1] as number) : frame.readUInt16BE(2);
-      const header = (frame[1] as number) < 126 ? 2 : 4;
-      assert.equal(frame.length, header + length, 'the header tells the payload length');
-      this.sent.push(frame.subarray(header));
+    write: (frames: Buffer) => {
+      this.writes++;
+      for (let at = 0; at < frames.length; ) {
+        const frame = frames.subarray(at);
+        assert.equal(frame[0], 0x81, 'a final text frame');
+        const length = (frame[1] as number) < 126 ? (frame[1] as number) : frame.readUInt16BE(2);
+        const header = (frame[1] as number) < 126 ? 2 : 4;
+        assert.ok(frame.length >= header + length, 'the header tells the payload length');
+        this.sent.push(frame.subarray(header, header + length));
+        at += header + length;
+      }
       return true;
     },
   };
@@ -52,7 +59,14 @@ const event = (room: string, seq: number): StoredEvent => ({
   json: JSON.stringify({ type: 'message', room, seq, text: `m${seq}` }),
 });
 
-function setup(opts: { fill?: (room: string, after: number, before: number) => StoredEvent[]; max?: number } = {}) {
+function setup(
+  opts: {
+    fill?: (room: string, after: number, before: number) => StoredEvent[];
+    max?: number;
+    /** When the events of a turn are written: at once unless a test holds them. */
+    defer?: (deliver: () => void) => void;
+  } = {},
+) {
   const clock = new ManualClock();
   const fills: Array<Promise<unknown>> = [];
   const fillErrors: Array<[string, unknown]> = [];
@@ -66,6 +80,7 @@ function setup(opts: { fill?: (room: string, after: number, before: number) => S
       return read;
     },
     onFillError: (err, room) => fillErrors.push([room, err]),
+    defer: opts.defer ?? ((deliver) => deliver()),
   });
   const open = (room: string, member = 'm1', lastSeq = 0) => {
     const socket = new RecordingSocket();
@@ -203,6 +218,46 @@ test('a frame written behind unsent bytes (under the limit) is delivered and cou
   assert.deepEqual(behind.socket.seqs, [1]);
   assert.deepEqual(clear.socket.seqs, [1]);
   assert.deepEqual(registry.stats, { sent: 2, dropped: 0, slow: 0, queued: 1 });
+});
+
+test("a room's events of one turn go to each socket in one write, after what came before, before what comes after", () => {
+  const turnEnds: Array<() => void> = [];
+  const { registry, open } = setup({ defer: (deliver) => turnEnds.push(deliver) });
+  const a = open('r', 'a');
+  const b = open('r', 'b');
+  const other = open('s', 'c');
+  registry.deliver('r', event('r', 1));
+  registry.deliver('r', event('r', 2));
+  registry.deliver('s', event('s', 1));
+  registry.deliver('r', event('r', 3));
+  assert.deepEqual([a.socket.writes, other.socket.writes], [0, 0], 'nothing is written before the turn ends');
+  assert.equal(turnEnds.length, 1, 'one delivery at the end of the turn for every room');
+  turnEnds.shift()?.();
+  assert.deepEqual(a.socket.seqs, [1, 2, 3]);
+  assert.deepEqual(b.socket.seqs, [1, 2, 3]);
+  assert.deepEqual([a.socket.writes, b.socket.writes], [1, 1], 'one write each for the three events');
+  assert.deepEqual(other.socket.seqs, [1]);
+  assert.deepEqual(registry.stats, { sent: 7, dropped: 0, slow: 0, queued: 0 }, 'counted per event');
+  // an unlogged frame (typing) never overtakes the logged events of its turn
+  registry.deliver('r', event('r', 4));
+  registry.deliverEphemeral('r', JSON.stringify({ type: 'typing', seq: 'typing' }), undefined, 'b');
+  assert.deepEqual(a.socket.seqs, [1, 2, 3, 4, 'typing']);
+  turnEnds.shift()?.(); // the turn's delivery finds nothing left
+  assert.deepEqual(b.socket.seqs, [1, 2, 3, 4]);
+});
+
+test('a connection whose welcome already had part of the turn gets only the rest', () => {
+  const turnEnds: Array<() => void> = [];
+  const { registry, open } = setup({ defer: (deliver) => turnEnds.push(deliver) });
+  const a = open('r', 'a');
+  registry.deliver('r', event('r', 1));
+  registry.deliver('r', event('r', 2));
+  const late = registry.add(new Connection(new RecordingSocket() as unknown as WebSocket, 'r', 'z', 1000));
+  const lateSocket = late.conn.socket as unknown as RecordingSocket;
+  registry.welcomed(late, 1); // its welcome's history ended at seq 1
+  turnEnds.shift()?.();
+  assert.deepEqual(a.socket.seqs, [1, 2]);
+  assert.deepEqual(lateSocket.seqs, [2]);
 });
 
 test('ephemeral frames go to chosen members, or to everyone but the sender', () => {

@@ -34,14 +34,19 @@ interface WsInternals {
   _sender?: { _state?: number; _queue?: unknown[] };
 }
 
-/** Write a frame made by `textFrame`; `payload` is its JSON, for ws when it cannot be bypassed. */
-export function writeFrame(ws: WebSocket, frame: Buffer, payload: string): void {
+/**
+ * Write frames made by `textFrame` (one, or several concatenated); `payload` is their JSON, for
+ * ws when it cannot be bypassed.
+ */
+export function writeFrame(ws: WebSocket, frame: Buffer, payload: string | readonly string[]): void {
   const internals = ws as unknown as WsInternals;
   const socket = internals._socket;
   const sender = internals._sender;
   if (socket && !socket.destroyed && sender && sender._state === 0 && sender._queue?.length === 0) {
     socket.write(frame);
-  } else {
+  } else if (typeof payload === 'string') {
     ws.send(payload);
+  } else {
+    for (const json of payload) ws.send(json);
   }
 }

@@ -1,6 +1,8 @@
 /**
  * Room → live connections, and delivery of a room's events to them: in seq order with no gap, each
- * event serialized once and the same bytes written to every socket. Dead sockets are skipped and
+ * event serialized once and the same bytes written to every socket. The events a room gets in one
+ * turn of the event loop (a group commit's, a storm of joins) go out together at its end: one write
+ * per socket for all of them. Dead sockets are skipped and
  * dropped, slow ones closed with 1013. No I/O of its own: filling a gap is asked of `fillGap`.
  * Where each connection stands in its room's log (its `Seat`) is written here and nowhere else.
  */
@@ -34,6 +36,11 @@ export interface RegistryOptions {
   onFillError?(err: unknown, room: string): void;
   /** @default systemClock */
   clock?: Clock;
+  /**
+   * Runs the delivery of the events rooms got in this turn, once all of them are in.
+   * @default process.nextTick (after the turn's callbacks and promise jobs)
+   */
+  defer?(deliver: () => void): void;
 }
 
 /** A connection's place in its room's delivery. Only the registry writes it. */
@@ -58,6 +65,8 @@ class RoomChannel {
   readonly ahead = new Map<number, StoredEvent>();
   gapTimer: Timer | null = null;
   filling = false;
+  /** Events in order, not yet written to the sockets (they go at the end of the turn); null: none. */
+  unsent: StoredEvent[] | null = null;
 }
 
 /** Delivery outcomes since start, read by the metrics (plain counters: this is the hot path). */
@@ -75,11 +84,13 @@ export interface DeliveryStats {
 export class RoomRegistry {
   readonly stats: DeliveryStats = { sent: 0, dropped: 0, slow: 0, queued: 0 };
   readonly #rooms = new Map<string, RoomChannel>();
-  readonly #opts: Required<Pick<RegistryOptions, 'gapWaitMs' | 'clock'>> & RegistryOptions;
+  readonly #opts: Required<Pick<RegistryOptions, 'gapWaitMs' | 'clock' | 'defer'>> & RegistryOptions;
   #connections = 0;
+  /** Rooms with unsent events, written when `#writeUnsent` runs. */
+  #unsentRooms: RoomChannel[] = [];
 
   constructor(options: RegistryOptions) {
-    this.#opts = { gapWaitMs: 150, clock: systemClock, ...options };
+    this.#opts = { gapWaitMs: 150, clock: systemClock, defer: process.nextTick, ...options };
   }
 
   get connectionCount(): number {
@@ -139,9 +150,7 @@ export class RoomRegistry {
     const backlog = state.backlog ?? [];
     state.backlog = null;
     state.lastSeq = seq;
-    for (const event of backlog) {
-      if (event.seq > state.lastSeq) this.#sendEvent(state, textFrame(event.json), event.json, event.seq);
-    }
+    for (const event of backlog) if (event.seq > state.lastSeq) this.#sendOne(state, event);
   }
 
   /** Unregister a connection; false when it was not registered (already dropped). */
@@ -184,6 +193,7 @@ export class RoomRegistry {
   deliverEphemeral(roomName: string, json: string, to?: readonly string[], except?: string): void {
     const room = this.#rooms.get(roomName);
     if (!room) return;
+    this.#writeRoom(room); // what the room got earlier in this turn goes first
     const frame = textFrame(json);
     if (to) {
       for (const seat of room.seats) if (to.includes(seat.conn.memberId)) this.#sendFrame(seat, frame, json);
@@ -194,10 +204,37 @@ export class RoomRegistry {
 
   #fanOut(room: RoomChannel, event: StoredEvent): void {
     room.lastSeq = event.seq;
-    const frame = textFrame(event.json); // once per event: the same bytes go to every socket
+    if (room.unsent) {
+      room.unsent.push(event);
+      return;
+    }
+    room.unsent = [event];
+    this.#unsentRooms.push(room);
+    if (this.#unsentRooms.length === 1) this.#opts.defer(this.#writeUnsent);
+  }
+
+  readonly #writeUnsent = (): void => {
+    const rooms = this.#unsentRooms;
+    this.#unsentRooms = [];
+    for (const room of rooms) this.#writeRoom(room);
+  };
+
+  /** Write a room's unsent events: their frames built once, one write per socket for all of them. */
+  #writeRoom(room: RoomChannel): void {
+    const events = room.unsent;
+    if (!events) return;
+    room.unsent = null;
+    const first = events[0] as StoredEvent;
+    const frame = events.length === 1 ? textFrame(first.json) : Buffer.concat(events.map((e) => textFrame(e.json)));
+    const payloads = events.map((e) => e.json);
+    const kicks = events.filter((e) => e.json.startsWith(KICK_PREFIX));
     for (const seat of room.seats) {
-      if (seat.backlog) seat.backlog.push(event);
-      else if (event.seq > seat.lastSeq) this.#sendEvent(seat, frame, event.json, event.seq);
+      if (seat.backlog) seat.backlog.push(...events);
+      else if (first.seq > seat.lastSeq) this.#sendEvents(seat, frame, payloads, events, kicks);
+      else {
+        // the seat already has some of them (its welcome read them): the rest one by one
+        for (const e of events) if (e.seq > seat.lastSeq) this.#sendOne(seat, e);
+      }
     }
   }
 
@@ -241,17 +278,32 @@ export class RoomRegistry {
     if (this.#rooms.get(roomName) === room) this.#drain(roomName, room);
   }
 
-  #sendEvent(seat: SeatState, frame: Buffer, json: string, seq: number): void {
-    if (!this.#sendFrame(seat, frame, json)) return;
-    seat.lastSeq = seq;
+  #sendOne(seat: SeatState, event: StoredEvent): void {
+    const kicks = event.json.startsWith(KICK_PREFIX) ? [event] : [];
+    this.#sendEvents(seat, textFrame(event.json), [event.json], [event], kicks);
+  }
+
+  /** Send logged events (`frame`: all of their frames; `kicks`: those that are kicks) to a seat that has none of them. */
+  #sendEvents(
+    seat: SeatState,
+    frame: Buffer,
+    payloads: readonly string[],
+    events: readonly StoredEvent[],
+    kicks: readonly StoredEvent[],
+  ): void {
+    if (!this.#sendFrame(seat, frame, payloads)) return;
+    seat.lastSeq = (events.at(-1) as StoredEvent).seq;
     // a kick reaches the kicked member too, and then closes its connection, wherever it is
-    if (json.startsWith(KICK_PREFIX) && kickedMember(json) === seat.conn.memberId) {
-      seat.conn.close(CLOSE_KICKED, 'kicked from the room');
+    for (const kick of kicks) {
+      if (kickedMember(kick.json) === seat.conn.memberId) {
+        seat.conn.close(CLOSE_KICKED, 'kicked from the room');
+        return;
+      }
     }
   }
 
   /** Write to one socket; false when it was dead (dropped) or too slow (closed 1013). */
-  #sendFrame(seat: SeatState, frame: Buffer, json: string): boolean {
+  #sendFrame(seat: SeatState, frame: Buffer, json: string | readonly string[]): boolean {
     const conn = seat.conn;
     if (!conn.isOpen) {
       if (!conn.closing && this.remove(seat)) {
@@ -275,8 +327,9 @@ export class RoomRegistry {
       this.stats.dropped++;
       return false;
     }
-    this.stats.sent++;
-    if (buffered > 0) this.stats.queued++;
+    const frames = typeof json === 'string' ? 1 : json.length;
+    this.stats.sent += frames;
+    if (buffered > 0) this.stats.queued += frames;
     return true;
   }
 }
