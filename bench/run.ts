@@ -10,7 +10,7 @@
  * Scenarios: fanout, slow-readers, rooms, growth, idle, connections, cluster, history, search.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SqliteStore } from '../src/chat/store/sqlite.js';
@@ -41,12 +41,20 @@ try {
   console.warn('taskset failed: the load generator is not pinned');
 }
 // 50,000 connections need more descriptors than a login's default, here and in the servers
-// (they inherit it): raised where allowed (root), else `connections` fails on its own
-try {
-  execFileSync('prlimit', ['--pid', String(process.pid), '--nofile=200000:200000'], { stdio: 'ignore' });
-} catch {
-  console.warn('prlimit failed: the connections scenario may run out of file descriptors');
-}
+// (they inherit the limit): raised to the hard limit, which only a privileged process can lift
+const openFilesLimit = (() => {
+  const limits = readFileSync('/proc/self/limits', 'utf8');
+  const [soft, hard] = (/Max open files\s+(\S+)\s+(\S+)/.exec(limits) ?? []).slice(1);
+  const top = hard === 'unlimited' ? 1_048_576 : Number(hard);
+  if (Number(soft) < top) {
+    try {
+      execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${top}:${top}`], { stdio: 'ignore' });
+    } catch {
+      return Number(soft);
+    }
+  }
+  return top;
+})();
 
 interface StepResult {
   offered: number;
@@ -247,13 +255,19 @@ async function idle(kind: ServerKind) {
 const SOURCE_ADDRESSES = Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 2}`);
 
 /**
- * 50,000 connections on one server: first a storm of 10,000 joins into 100 rooms, all at once
- * (at most 1000 handshakes in flight), timed to the last welcome; then 40,000 more into 400
- * rooms; resident memory per connection as in `idle`. Connections come from 127.0.0.2–9 so that
- * the ports suffice; the server's per-address caps are raised (`ServerProcess`).
+ * Connections the `connections` scenario opens: 50,000, or as many as one process may hold open
+ * here (each side needs a descriptor per connection; a margin for the rest), in thousands.
+ */
+const CONNECTIONS = Math.min(50_000, Math.floor((openFilesLimit - 1000) / 1000) * 1000);
+
+/**
+ * 50,000 connections on one server (`CONNECTIONS`): first a storm of 10,000 joins into 100 rooms,
+ * all at once (at most 1000 handshakes in flight), timed to the last welcome; then the rest into
+ * rooms of 100; resident memory per connection as in `idle`. Connections come from 127.0.0.2–9
+ * so that the ports suffice; the server's per-address caps are raised (`ServerProcess`).
  */
 async function connections(kind: ServerKind) {
-  const [stormRooms, restRooms, perRoom] = quick ? [5, 10, 100] : [100, 400, 100];
+  const [stormRooms, restRooms, perRoom] = quick ? [5, 10, 100] : [100, CONNECTIONS / 100 - 100, 100];
   return withServer(kind, async (server) => {
     const storm = new LoadGenerator(server.ws, stormRooms, perRoom, `storm-${Date.now().toString(36)}`);
     const rest = new LoadGenerator(server.ws, restRooms, perRoom);
@@ -565,6 +579,7 @@ for (const scenario of SCENARIOS) {
     }
     lines.push(
       '',
+      `- open files allowed per process here: ${openFilesLimit}${CONNECTIONS < 50_000 ? ' (a hard limit this machine does not let a process raise): fewer than 50,000 connections' : ''}`,
       `- connections from ${SOURCE_ADDRESSES[0]}–${SOURCE_ADDRESSES.at(-1)}; the per-address caps (connections, joins, messages) are raised for the benchmark. The baseline sends a bare welcome and announces no join; roomchat's welcome holds the room's members and history, and each join is announced to the room.`,
       '',
     );
