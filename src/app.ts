@@ -7,6 +7,7 @@ import { type BackendOverrides, openBackends } from './backends.js';
 import { type Clock, systemClock } from './chat/clock.js';
 import type { Config } from './config.js';
 import { loggerOptions, logRequests, OneLinePerRequest } from './logging.js';
+import { fullCollection, MemoryReclaimer } from './memory-reclaimer.js';
 import { createMetrics } from './metrics.js';
 import chatPlugin from './plugins/chat.js';
 import compressPlugin from './plugins/compress.js';
@@ -103,6 +104,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     clock,
   });
   await app.register(healthRoutes, { registry: metrics.registry, metricsToken: config.metricsToken });
-  await app.register(wsRoutes, { allowedOrigins: config.allowedOrigins });
+  const mib = (bytes: number) => Math.round(bytes / 1048576);
+  const reclaimer = new MemoryReclaimer({
+    clock,
+    collect: fullCollection(),
+    onCollected: ({ ms, rssBeforeBytes, rssAfterBytes }) =>
+      app.log.info(
+        { ms: Math.round(ms), rssBeforeMiB: mib(rssBeforeBytes), rssAfterMiB: mib(rssAfterBytes) },
+        'memory of a burst of connections given back',
+      ),
+  });
+  app.addHook('onClose', async () => reclaimer.close());
+  await app.register(wsRoutes, { allowedOrigins: config.allowedOrigins, reclaimer });
   return app;
 }

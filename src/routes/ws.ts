@@ -11,6 +11,7 @@ import type { WebSocket } from 'ws';
 import { canonicalDisplayName, canonicalRoom } from '../chat/names.js';
 import { type JoinQuery, JoinQuerySchema } from '../chat/protocol.js';
 import type { JoinRequest } from '../chat/types.js';
+import type { MemoryReclaimer } from '../memory-reclaimer.js';
 
 type Query = Record<string, unknown>;
 
@@ -71,7 +72,10 @@ function socketErrorListener(log: FastifyBaseLogger) {
   };
 }
 
-export default async function ws(app: FastifyInstance, { allowedOrigins }: { allowedOrigins: string[] }) {
+export default async function ws(
+  app: FastifyInstance,
+  { allowedOrigins, reclaimer }: { allowedOrigins: string[]; reclaimer?: MemoryReclaimer },
+) {
   const allowed = new Set(allowedOrigins);
   async function checkHandshake(req: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply) {
     const origin = req.headers.origin;
@@ -98,5 +102,6 @@ export default async function ws(app: FastifyInstance, { allowedOrigins }: { all
     const join = req.join as JoinRequest;
     releaseHandshake(socket, onSocketError);
     app.chat.open(socket, join);
+    reclaimer?.opened();
   });
 }
