@@ -98,7 +98,10 @@ export default async function ws(
   }
 
   const onSocketError = socketErrorListener(app.log);
-  app.get<{ Querystring: Query }>('/ws', { websocket: true, preValidation: checkHandshake }, (socket, req) => {
+  // the upgrade's answer is written by ws, not by Fastify: security headers and compression of
+  // the reply would be work for nothing on every join (a refusal is a short JSON error)
+  const upgrade = { websocket: true, preValidation: checkHandshake, helmet: false, compress: false } as const;
+  app.get<{ Querystring: Query }>('/ws', upgrade, (socket, req) => {
     const join = req.join as JoinRequest;
     releaseHandshake(socket, onSocketError);
     app.chat.open(socket, join);
