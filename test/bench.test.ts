@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LoadGenerator } from '../bench/lib/loadgen.js';
+import { startCluster } from './cluster/harness.js';
 import { listen, testConfig } from './helpers.js';
 
 const unlimited = { rateLimitPerSec: 1_000_000, rateLimitBurst: 1_000_000 };
@@ -50,4 +51,57 @@ test('the load generator notices a message delivered to the wrong room', async (
   const end = Date.now() + 2000;
   while (lg.counters.leaked === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
   assert.equal(lg.counters.leaked, 1);
+});
+
+const none = { lost: 0, duplicated: 0, outOfOrder: 0, leaked: 0 };
+const faults = (c: { lost: number; duplicated: number; outOfOrder: number; leaked: number }) => ({
+  lost: c.lost,
+  duplicated: c.duplicated,
+  outOfOrder: c.outOfOrder,
+  leaked: c.leaked,
+});
+
+test('slow readers: receivers that stop reading in bursts still get every message once, in order', async (t) => {
+  const { ws } = await listen(t, testConfig(t, unlimited));
+  const lg = new LoadGenerator(ws, 1, 50);
+  t.after(() => lg.close());
+  await lg.connect();
+  const stop = lg.readInBursts(40, 20);
+  await lg.offer([lg.members[0] as LoadGenerator['members'][0]], 200, 1000);
+  stop();
+  const counters = await lg.settle();
+  assert.deepEqual(faults(counters), none);
+  assert.equal(counters.delivered, 200 * 50);
+});
+
+test('a storm of joins from several source addresses: every member is welcomed, then hears its room', async (t) => {
+  const { ws } = await listen(t, testConfig(t, unlimited));
+  const lg = new LoadGenerator(ws, 4, 50);
+  lg.localAddresses = ['127.0.0.2', '127.0.0.3'];
+  t.after(() => lg.close());
+  await lg.storm(100);
+  assert.equal(lg.welcomeMs.length, 200, 'a welcome for each of the 200');
+  const firstOfEachRoom = lg.members.filter((m) => m.index === 0);
+  await lg.offer(firstOfEachRoom, 40, 500);
+  const counters = await lg.settle();
+  assert.deepEqual(faults(counters), none);
+  assert.equal(counters.delivered, 20 * 50, 'each room has 5 of the 20 messages, for its 50 members');
+});
+
+test('cluster: members of one room on two instances get every message once, in order, and no other room', async (t) => {
+  const instances = await startCluster(t, {
+    instances: 2,
+    env: { RATE_LIMIT_PER_SEC: '1000000', RATE_LIMIT_BURST: '1000000' },
+  });
+  const lg = new LoadGenerator(
+    instances.map((i) => i.ws),
+    4,
+    10,
+  );
+  t.after(() => lg.close());
+  await lg.connect();
+  await lg.offer(lg.members, 200, 1000);
+  const counters = await lg.settle(10_000);
+  assert.deepEqual(faults(counters), none);
+  assert.equal(counters.delivered, 200 * 10);
 });
