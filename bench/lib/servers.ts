@@ -53,6 +53,8 @@ export interface ServerOptions {
   core: number;
   /** Extra environment (roomchat: cluster URLs, limits). */
   env?: Record<string, string>;
+  /** The server to run instead of this checkout's (another build of roomchat, to compare). */
+  script?: string;
   /** Extra arguments to node itself (e.g. `--cpu-prof`, which NODE_OPTIONS does not take). */
   nodeArgs?: string[];
 }
@@ -80,9 +82,10 @@ export class ServerProcess {
   async start(): Promise<void> {
     this.port = await freePort();
     const script =
-      this.options.kind === 'baseline'
+      this.options.script ??
+      (this.options.kind === 'baseline'
         ? resolve(PROJECT_ROOT, 'bench/baseline/server.mjs')
-        : resolve(PROJECT_ROOT, 'dist/server.js');
+        : resolve(PROJECT_ROOT, 'dist/server.js'));
     const env = {
       PATH: process.env.PATH ?? '',
       PORT: String(this.port),
