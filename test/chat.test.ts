@@ -266,3 +266,18 @@ test('more messages than the burst are refused with rate_limited and not stored'
   const bob = await connect(ws, room, { uid: newUid() });
   assert.equal((await bob.say('another member has its own bucket')).type, 'message');
 });
+
+test("a connection's answers keep the order of its frames: a refusal never overtakes the message before it", async (t) => {
+  const { ws } = await listen(t);
+  const room = newRoom('order');
+  const a = await connect(ws, room);
+  t.after(() => a.close());
+  for (let round = 0; round < 5; round++) {
+    // sent together, so that both are read in one turn: the message is stored, the empty one refused
+    a.send({ type: 'message', text: `kept ${round}`, clientMsgId: `ok-${round}` });
+    a.send({ type: 'message', text: '', clientMsgId: `bad-${round}` });
+    const first = await a.next((f) => f.clientMsgId === `ok-${round}` || f.clientMsgId === `bad-${round}`);
+    assert.equal(first.clientMsgId, `ok-${round}`, 'the stored message is answered first');
+    assert.equal((await a.next((f) => f.clientMsgId === `bad-${round}`)).code, 'invalid_text');
+  }
+});

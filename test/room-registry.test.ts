@@ -246,6 +246,33 @@ test("a room's events of one turn go to each socket in one write, after what cam
   assert.deepEqual(b.socket.seqs, [1, 2, 3, 4]);
 });
 
+test('a kicked member gets the events of the turn up to its kick, then the close, and nothing after', () => {
+  const turnEnds: Array<() => void> = [];
+  const { registry, open } = setup({ defer: (deliver) => turnEnds.push(deliver) });
+  const kicked = open('r', 'x');
+  const other = open('r', 'y');
+  const kick: StoredEvent = { seq: 2, json: JSON.stringify({ type: 'kick', room: 'r', seq: 2, member: { id: 'x' } }) };
+  registry.deliver('r', event('r', 1));
+  registry.deliver('r', kick);
+  registry.deliver('r', event('r', 3));
+  turnEnds.shift()?.();
+  assert.deepEqual(kicked.socket.seqs, [1, 2]);
+  assert.equal(kicked.socket.closedWith, 4003);
+  assert.deepEqual(other.socket.seqs, [1, 2, 3]);
+  assert.equal(other.socket.closedWith, null);
+});
+
+test('flush writes what a room got so far in the turn at once (before a reply to one of its members)', () => {
+  const turnEnds: Array<() => void> = [];
+  const { registry, open } = setup({ defer: (deliver) => turnEnds.push(deliver) });
+  const a = open('r', 'a');
+  registry.deliver('r', event('r', 1));
+  registry.flush('r');
+  assert.deepEqual(a.socket.seqs, [1]);
+  turnEnds.shift()?.();
+  assert.deepEqual(a.socket.seqs, [1], 'not twice');
+});
+
 test('a connection whose welcome already had part of the turn gets only the rest', () => {
   const turnEnds: Array<() => void> = [];
   const { registry, open } = setup({ defer: (deliver) => turnEnds.push(deliver) });

@@ -104,6 +104,7 @@ export class ChatService {
       fillGap: (room, afterSeq, beforeSeq) =>
         options.store.read(room, { afterSeq, beforeSeq, limit: beforeSeq - afterSeq, keep: 'oldest' }),
       onFillError: (err, room) => reportFailure('gap_fill', err, { room }, 'could not read a gap from the store'),
+      onWriteError: (err, room) => reportFailure('deliver', err, { room }, 'could not write the events of a room'),
       onDrop: (conn) => sessionOf(conn)?.release(),
     });
     const limiter =
@@ -276,6 +277,7 @@ export class ChatService {
     this.#heartbeat.cancel();
     this.#janitor.close();
     await stored;
+    this.registry.flushAll(); // the last accepted events reach this instance's sockets first
     const sockets = [...this.registry.connections()].map((conn) => conn.socket);
     for (const conn of this.registry.connections()) conn.close(CLOSE_GOING_AWAY, 'server shutting down');
     await waitClosed(sockets, 2000);

@@ -20,6 +20,15 @@ export { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TRY_AGAIN_LATER } from './connect
 const KICK_PREFIX = '{"type":"kick",';
 const kickedMember = (json: string) => (JSON.parse(json) as { member?: { id?: string } }).member?.id;
 
+/** A kick among events, and whom it kicks (read once per delivery, not per socket). */
+interface Kick {
+  event: StoredEvent;
+  member: string | undefined;
+}
+
+const kicksOf = (events: readonly StoredEvent[]): Kick[] =>
+  events.filter((e) => e.json.startsWith(KICK_PREFIX)).map((event) => ({ event, member: kickedMember(event.json) }));
+
 export interface RegistryOptions {
   /** Unsent bytes a socket may hold before it is closed with 1013. */
   maxBufferedBytes: number;
@@ -34,6 +43,8 @@ export interface RegistryOptions {
   onDrop?(conn: Connection): void;
   /** Reading a gap from the store failed (it is tried again after the next wait). */
   onFillError?(err: unknown, room: string): void;
+  /** Writing a room's events of a turn failed (a bug: its sockets are closed to resume with `since`). */
+  onWriteError?(err: unknown, room: string): void;
   /** @default systemClock */
   clock?: Clock;
   /**
@@ -58,6 +69,7 @@ class SeatState implements Seat {
 }
 
 class RoomChannel {
+  constructor(readonly name: string) {}
   readonly seats = new Set<SeatState>();
   /** Latest seq delivered in order; null until the room's position in its log is known. */
   lastSeq: number | null = null;
@@ -105,7 +117,7 @@ export class RoomRegistry {
   add(conn: Connection): Seat {
     let room = this.#rooms.get(conn.room);
     if (!room) {
-      room = new RoomChannel();
+      room = new RoomChannel(conn.room);
       this.#rooms.set(conn.room, room);
     }
     const seat = new SeatState(conn);
@@ -216,8 +228,31 @@ export class RoomRegistry {
   readonly #writeUnsent = (): void => {
     const rooms = this.#unsentRooms;
     this.#unsentRooms = [];
-    for (const room of rooms) this.#writeRoom(room);
+    for (const room of rooms) {
+      try {
+        this.#writeRoom(room);
+      } catch (err) {
+        // its clients may have missed events: they resume with `since` (the others go on)
+        room.unsent = null;
+        this.#opts.onWriteError?.(err, room.name);
+        for (const seat of room.seats) seat.conn.close(CLOSE_TRY_AGAIN_LATER, 'delivery failed: reconnect with since');
+      }
+    }
   };
+
+  /**
+   * Write what a room got so far in this turn now: before a reply to one of its connections (an
+   * error, a retried message's original), which must not overtake the events before it.
+   */
+  flush(roomName: string): void {
+    const room = this.#rooms.get(roomName);
+    if (room) this.#writeRoom(room);
+  }
+
+  /** Write every room's events of this turn now (shutdown, before the sockets are closed). */
+  flushAll(): void {
+    this.#writeUnsent();
+  }
 
   /** Write a room's unsent events: their frames built once, one write per socket for all of them. */
   #writeRoom(room: RoomChannel): void {
@@ -227,9 +262,9 @@ export class RoomRegistry {
     const first = events[0] as StoredEvent;
     const frame = events.length === 1 ? textFrame(first.json) : Buffer.concat(events.map((e) => textFrame(e.json)));
     const payloads = events.map((e) => e.json);
-    const kicks = events.filter((e) => e.json.startsWith(KICK_PREFIX));
+    const kicks = kicksOf(events);
     for (const seat of room.seats) {
-      if (seat.backlog) seat.backlog.push(...events);
+      if (seat.backlog) for (const e of events) seat.backlog.push(e);
       else if (first.seq > seat.lastSeq) this.#sendEvents(seat, frame, payloads, events, kicks);
       else {
         // the seat already has some of them (its welcome read them): the rest one by one
@@ -279,8 +314,7 @@ export class RoomRegistry {
   }
 
   #sendOne(seat: SeatState, event: StoredEvent): void {
-    const kicks = event.json.startsWith(KICK_PREFIX) ? [event] : [];
-    this.#sendEvents(seat, textFrame(event.json), [event.json], [event], kicks);
+    this.#sendEvents(seat, textFrame(event.json), [event.json], [event], kicksOf([event]));
   }
 
   /** Send logged events (`frame`: all of their frames; `kicks`: those that are kicks) to a seat that has none of them. */
@@ -289,17 +323,20 @@ export class RoomRegistry {
     frame: Buffer,
     payloads: readonly string[],
     events: readonly StoredEvent[],
-    kicks: readonly StoredEvent[],
+    kicks: readonly Kick[],
   ): void {
-    if (!this.#sendFrame(seat, frame, payloads)) return;
-    seat.lastSeq = (events.at(-1) as StoredEvent).seq;
-    // a kick reaches the kicked member too, and then closes its connection, wherever it is
-    for (const kick of kicks) {
-      if (kickedMember(kick.json) === seat.conn.memberId) {
-        seat.conn.close(CLOSE_KICKED, 'kicked from the room');
-        return;
+    // a kick reaches the kicked member too, and then closes its connection, wherever it is:
+    // nothing logged after the kick reaches it
+    const kick = kicks.find((k) => k.member === seat.conn.memberId);
+    if (kick && kick.event !== events.at(-1)) {
+      for (const e of events) {
+        this.#sendOne(seat, e);
+        if (e === kick.event) return;
       }
     }
+    if (!this.#sendFrame(seat, frame, payloads)) return;
+    seat.lastSeq = (events.at(-1) as StoredEvent).seq;
+    if (kick) seat.conn.close(CLOSE_KICKED, 'kicked from the room');
   }
 
   /** Write to one socket; false when it was dead (dropped) or too slow (closed 1013). */

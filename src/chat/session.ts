@@ -124,6 +124,7 @@ export class Session implements Peer, Joiner {
   }
 
   send(json: string): void {
+    this.#deps.registry.flush(this.room); // the room's events of this turn go first
     this.conn.sendFrame(json);
   }
 
@@ -145,6 +146,7 @@ export class Session implements Peer, Joiner {
       this.conn.close(CLOSE_POLICY, 'too many refused frames');
       return;
     }
+    this.#deps.registry.flush(this.room); // an answer never overtakes the events before it
     this.conn.sendFrame(error);
   }
 

@@ -17,6 +17,7 @@ export type FailureKind =
   | 'bus_publish'
   | 'bus_unwatch'
   | 'gap_fill'
+  | 'deliver'
   | 'presence'
   | 'rate_limit'
   | 'leave'
