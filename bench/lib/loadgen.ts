@@ -224,8 +224,12 @@ export class LoadGenerator {
     };
   }
 
-  /** Every message sent must have reached every member of its room: count what did not. */
-  async settle(timeoutMs = 3000): Promise<Counters> {
+  /**
+   * Every message sent must have reached every member of its room: count what did not. A server
+   * that fell behind is waited for while its deliveries keep arriving; what is still missing after
+   * `quietMs` without one (or after `capMs` in all) is lost.
+   */
+  async settle(quietMs = 3000, capMs = 120_000): Promise<Counters> {
     const missing = () => {
       let lost = 0;
       for (const m of this.members) {
@@ -234,8 +238,16 @@ export class LoadGenerator {
       }
       return lost;
     };
-    const end = Date.now() + timeoutMs;
-    while (missing() > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    const end = Date.now() + capMs;
+    let delivered = this.counters.delivered;
+    let quietSince = Date.now();
+    while (missing() > 0 && Date.now() < end && Date.now() - quietSince < quietMs) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (this.counters.delivered !== delivered) {
+        delivered = this.counters.delivered;
+        quietSince = Date.now();
+      }
+    }
     this.counters.lost = missing();
     return { ...this.counters };
   }
