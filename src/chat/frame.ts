@@ -35,10 +35,10 @@ interface WsInternals {
 }
 
 /**
- * Write frames made by `textFrame` (one, or several concatenated); `payload` is their JSON, for
- * ws when it cannot be bypassed.
+ * Write frames made by `textFrame` (one, or several concatenated); `payload` is their JSON (or the
+ * events holding it), for ws when it cannot be bypassed.
  */
-export function writeFrame(ws: WebSocket, frame: Buffer, payload: string | readonly string[]): void {
+export function writeFrame(ws: WebSocket, frame: Buffer, payload: string | readonly { readonly json: string }[]): void {
   const internals = ws as unknown as WsInternals;
   const socket = internals._socket;
   const sender = internals._sender;
@@ -47,6 +47,6 @@ export function writeFrame(ws: WebSocket, frame: Buffer, payload: string | reado
   } else if (typeof payload === 'string') {
     ws.send(payload);
   } else {
-    for (const json of payload) ws.send(json);
+    for (const { json } of payload) ws.send(json);
   }
 }

@@ -261,11 +261,10 @@ export class RoomRegistry {
     room.unsent = null;
     const first = events[0] as StoredEvent;
     const frame = events.length === 1 ? textFrame(first.json) : Buffer.concat(events.map((e) => textFrame(e.json)));
-    const payloads = events.map((e) => e.json);
     const kicks = kicksOf(events);
     for (const seat of room.seats) {
       if (seat.backlog) for (const e of events) seat.backlog.push(e);
-      else if (first.seq > seat.lastSeq) this.#sendEvents(seat, frame, payloads, events, kicks);
+      else if (first.seq > seat.lastSeq) this.#sendEvents(seat, frame, events, kicks);
       else {
         // the seat already has some of them (its welcome read them): the rest one by one
         for (const e of events) if (e.seq > seat.lastSeq) this.#sendOne(seat, e);
@@ -314,17 +313,11 @@ export class RoomRegistry {
   }
 
   #sendOne(seat: SeatState, event: StoredEvent): void {
-    this.#sendEvents(seat, textFrame(event.json), [event.json], [event], kicksOf([event]));
+    this.#sendEvents(seat, textFrame(event.json), [event], kicksOf([event]));
   }
 
   /** Send logged events (`frame`: all of their frames; `kicks`: those that are kicks) to a seat that has none of them. */
-  #sendEvents(
-    seat: SeatState,
-    frame: Buffer,
-    payloads: readonly string[],
-    events: readonly StoredEvent[],
-    kicks: readonly Kick[],
-  ): void {
+  #sendEvents(seat: SeatState, frame: Buffer, events: readonly StoredEvent[], kicks: readonly Kick[]): void {
     // a kick reaches the kicked member too, and then closes its connection, wherever it is:
     // nothing logged after the kick reaches it
     const kick = kicks.find((k) => k.member === seat.conn.memberId);
@@ -334,13 +327,13 @@ export class RoomRegistry {
         if (e === kick.event) return;
       }
     }
-    if (!this.#sendFrame(seat, frame, payloads)) return;
+    if (!this.#sendFrame(seat, frame, events)) return;
     seat.lastSeq = (events.at(-1) as StoredEvent).seq;
     if (kick) seat.conn.close(CLOSE_KICKED, 'kicked from the room');
   }
 
   /** Write to one socket; false when it was dead (dropped) or too slow (closed 1013). */
-  #sendFrame(seat: SeatState, frame: Buffer, json: string | readonly string[]): boolean {
+  #sendFrame(seat: SeatState, frame: Buffer, json: string | readonly StoredEvent[]): boolean {
     const conn = seat.conn;
     if (!conn.isOpen) {
       if (!conn.closing && this.remove(seat)) {
