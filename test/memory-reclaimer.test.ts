@@ -1,5 +1,5 @@
 /**
- * The memory reclaimer: one full collection after a burst of connections, once they stop opening.
+ * The memory reclaimer: a full collection after a burst of connections, once they stop opening.
  * The clock is the test's own; the collection is counted, and a real one is run once.
  */
 import assert from 'node:assert/strict';
