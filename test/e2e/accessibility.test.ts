@@ -96,6 +96,9 @@ test('the room page has no violation in any state, at 360 and 1200 px, light and
   await alice.page.waitForSelector('#kick-dialog[open]');
   await audit(alice.page, 'kick dialog', found);
   await alice.page.click('#kick-dialog .dialog-cancel');
+  // the dialog's close event gives the focus back to Bob's name; typing before it would lose the
+  // composer's focus, and the mention list with it, to that
+  await alice.page.waitForFunction(() => document.activeElement?.matches('#members .member-name') === true);
 
   await alice.page.fill('#text', 'hi @b');
   await alice.page.waitForSelector('#mention-list li');
