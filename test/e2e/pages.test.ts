@@ -87,6 +87,10 @@ test('on a 360 px phone the header shows the room, Alerts is reachable, and the 
   await page.click('#members-toggle');
   assert.equal(await page.getAttribute('#members-toggle', 'aria-expanded'), 'true');
   await page.waitForSelector('#members li.me', { state: 'visible' });
+  // the drawer slides in: measure where it stops, not at a fractional step of the slide
+  await page.waitForFunction(
+    () => getComputedStyle(document.getElementById('members-panel') as HTMLElement).transform === 'none',
+  );
   // a long name is cut with an ellipsis, "(you)" stays, and no glyph stands for the presence dot
   const me = await page.$eval('#members li.me', (li) => {
     const name = li.querySelector('.member-name') as HTMLElement;
